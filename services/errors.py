@@ -1,0 +1,116 @@
+"""Errors as users meet them: RFC 9457 problem documents for the API, a Russian page for people.
+
+No handler ever shows a stack trace or the text of an unexpected exception; the request id links what the
+user sees to the server's log.
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+from litestar.response import Template
+
+from services.telemetry import current_request_id
+
+log = logging.getLogger("journal.errors")
+
+PROBLEM_JSON = "application/problem+json"
+
+# Russian titles a person sees for each status; the API puts the same text in `title`.
+_TITLES = {
+    400: "Неверный запрос",
+    401: "Требуется вход в систему",
+    403: "Доступ запрещён",
+    404: "Не найдено",
+    405: "Метод не поддерживается",
+    409: "Конфликт с текущими данными",
+    410: "Больше не доступно",
+    413: "Слишком большой запрос",
+    415: "Неподдерживаемый формат данных",
+    422: "Данные не прошли проверку",
+    429: "Слишком много запросов",
+    500: "Внутренняя ошибка сервера",
+    503: "Сервис временно недоступен",
+}
+
+
+class Problem(HTTPException):
+    """A domain error with a stable problem type, e.g. `school-suspended`."""
+
+    problem_type: str = "about:blank"
+    status_code = 400
+
+    def __init__(self, detail: str, *, status_code: int | None = None, extra: dict[str, Any] | None = None) -> None:
+        super().__init__(detail=detail, status_code=status_code or self.status_code, extra=extra)
+
+
+class SchoolNotFound(Problem):
+    problem_type = "/problems/school-not-found"
+    status_code = 404
+
+
+class SchoolUnavailable(Problem):
+    problem_type = "/problems/school-unavailable"
+    status_code = 403
+
+
+def _wants_problem(request: Request[Any, Any, Any]) -> bool:
+    path = request.url.path
+    return path.startswith(("/api/", "/health", "/schema")) or "html" not in request.headers.get("accept", "html")
+
+
+def _title(status: int) -> str:
+    return _TITLES.get(status) or HTTPStatus(status).phrase
+
+
+def problem_response(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """The one exception handler of the app."""
+    if isinstance(exc, HTTPException):
+        status = exc.status_code
+        detail = exc.detail if isinstance(exc, Problem | NotFoundException) or status < 500 else ""
+        problem_type = getattr(exc, "problem_type", "about:blank")
+        extra = exc.extra if isinstance(exc.extra, dict) else None
+        errors = exc.extra if isinstance(exc, ValidationException) and isinstance(exc.extra, list) else None
+    else:
+        status, detail, problem_type, extra, errors = 500, "", "about:blank", None, None
+    if status >= 500:
+        log.error("request failed: %s", type(exc).__name__, exc_info=exc)
+    if not detail or detail == HTTPStatus(status).phrase:
+        detail = _default_detail(status)
+    request_id = current_request_id()
+    headers = {"X-Request-ID": request_id} if request_id else {}
+    if isinstance(exc, HTTPException) and exc.headers:
+        headers.update(exc.headers)
+    if not _wants_problem(request):
+        return Template(
+            template_name="error.html",
+            context={"status": status, "title": _title(status), "detail": detail, "request_id": request_id},
+            status_code=status,
+            media_type=MediaType.HTML,
+            headers=headers,
+        )
+    body: dict[str, Any] = {
+        "type": problem_type,
+        "title": _title(status),
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+        "request_id": request_id,
+    }
+    if errors:
+        body["errors"] = errors
+    if extra:
+        body.update({k: v for k, v in extra.items() if k not in body})
+    return Response(content=body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _default_detail(status: int) -> str:
+    if status == 404:
+        return "Запрошенная страница или запись не существует."
+    if status >= 500:
+        return "Произошла ошибка на сервере. Повторите попытку позже; если ошибка повторяется, сообщите в поддержку номер запроса."
+    return _title(status)

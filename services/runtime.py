@@ -1,0 +1,25 @@
+"""What a process holds for its whole life: settings, the database, the school registry, Redis."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from litestar.datastructures import State
+from redis.asyncio import Redis
+
+from services.config import Settings
+from services.db import Database
+from tenants.registry import SchoolRegistry
+
+
+@dataclass(slots=True)
+class Runtime:
+    settings: Settings
+    db: Database
+    registry: SchoolRegistry
+    redis: Redis
+
+
+def provide_runtime(state: State) -> Runtime:
+    runtime: Runtime = state.runtime
+    return runtime

@@ -1,0 +1,65 @@
+"""School structure tables (in the school's own schema): subjects, people, classes and enrolment."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, SmallInteger, String, UniqueConstraint, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from services.db import SchoolBase
+
+PERSON_KINDS = ("staff", "student", "guardian")
+
+
+class Subject(SchoolBase):
+    """Учебный предмет."""
+
+    __tablename__ = "subject"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    short_name: Mapped[str] = mapped_column(String(40))
+
+
+class Person(SchoolBase):
+    """Anyone the school keeps records of: staff, students, guardians. Personal data: stays in this schema."""
+
+    __tablename__ = "person"
+    __table_args__ = (CheckConstraint(f"kind in {PERSON_KINDS!r}", name="kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    last_name: Mapped[str] = mapped_column(String(100))
+    first_name: Mapped[str] = mapped_column(String(100))
+    middle_name: Mapped[str | None] = mapped_column(String(100))
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class ClassUnit(SchoolBase):
+    """Класс: 1А…11В."""
+
+    __tablename__ = "class_unit"
+    __table_args__ = (CheckConstraint("grade between 1 and 11", name="grade"), UniqueConstraint("grade", "letter"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grade: Mapped[int] = mapped_column(SmallInteger)
+    letter: Mapped[str] = mapped_column(String(4))
+    class_teacher_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+
+    @property
+    def name(self) -> str:
+        return f"{self.grade}{self.letter}"
+
+
+class Enrollment(SchoolBase):
+    """A student's membership of a class from one date to another (open-ended while current)."""
+
+    __tablename__ = "enrollment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    class_unit_id: Mapped[int] = mapped_column(ForeignKey("class_unit.id"), index=True)
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)

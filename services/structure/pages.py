@@ -1,0 +1,23 @@
+"""Pages of a school under /s/{school}."""
+
+from __future__ import annotations
+
+from litestar import Controller, get
+from litestar.response import Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.structure import repository
+from services.structure.controllers import school_today
+from tenants.registry import SchoolRecord
+from tenants.routing import SCHOOL_DEPENDENCIES
+
+
+class SchoolPages(Controller):
+    path = "/s/{school:str}"
+    include_in_schema = False
+    dependencies = SCHOOL_DEPENDENCIES
+
+    @get("/")
+    async def home(self, school: SchoolRecord, session: AsyncSession) -> Template:
+        classes = await repository.classes_with_counts(session, school_today(school).date())
+        return Template("school_home.html", context={"school": school, "classes": classes})

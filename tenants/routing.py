@@ -1,0 +1,56 @@
+"""Binding a request to its school: the slug in the URL, checked against the registry, bound per request.
+
+`/s/{school}/…` (pages) and `/api/v1/schools/{school}/…` (API) both declare the `school` path parameter;
+handlers take `school: SchoolRecord` and `session: AsyncSession` and get exactly that school's schema.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+
+from litestar.di import Provide
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.errors import SchoolNotFound, SchoolUnavailable
+from services.runtime import Runtime, provide_runtime
+from services.telemetry import bind_school
+from tenants.names import SLUG_RE
+from tenants.registry import SchoolRecord
+
+_UNAVAILABLE = {
+    "suspended": "Работа школы в электронном журнале приостановлена. Обратитесь в администрацию школы "
+    "или в муниципальный орган управления образованием.",
+    "archived": "Школа переведена в архив: журнал закрыт для работы. Архивные сведения выдаёт "
+    "муниципальный орган управления образованием по запросу.",
+}
+
+
+async def provide_school(school: str, runtime: Runtime) -> SchoolRecord:
+    """The registry's record of the school named in the URL; 404 when unknown, 403 when not working."""
+    record = await runtime.registry.resolve(school) if SLUG_RE.fullmatch(school) else None
+    if record is None:
+        raise SchoolNotFound("Школа с таким адресом не найдена. Проверьте ссылку.")
+    if record.status != "active":
+        raise SchoolUnavailable(_UNAVAILABLE.get(record.status, "Школа сейчас недоступна."))
+    bind_school(record.id)
+    return record
+
+
+async def provide_school_session(school: SchoolRecord, runtime: Runtime) -> AsyncGenerator[AsyncSession, None]:
+    """One session per request in the school's schema: committed before the response, rolled back on error."""
+    session = runtime.db.school_session(school.schema)
+    try:
+        yield session
+        await session.commit()
+    except BaseException:
+        await session.rollback()
+        raise
+    finally:
+        await session.close()
+
+
+SCHOOL_DEPENDENCIES = {
+    "runtime": Provide(provide_runtime, sync_to_thread=False),
+    "school": Provide(provide_school),
+    "session": Provide(provide_school_session),
+}
