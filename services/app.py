@@ -9,6 +9,7 @@ from pathlib import Path
 from litestar import Litestar, get
 from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlugin
 from litestar.response import Template
 from litestar.template import TemplateConfig
@@ -99,7 +100,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[request_id_middleware],
         exception_handlers={Exception: problem_response},
         openapi_config=OpenAPIConfig(
-            title="Электронный журнал — API", version="1", path="/schema", description="API школ региона"
+            title="Электронный журнал — API",
+            version="1",
+            path="/schema",
+            description="API школ региона",
+            # JSON only: the HTML viewers load scripts from foreign CDNs (R-SEC-6).
+            render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])],
         ),
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
         plugins=[

@@ -77,8 +77,12 @@ def configure_logging(level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("uvicorn.access",):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "dramatiq", "apscheduler"):
+        logger = logging.getLogger(name)
+        logger.handlers[:] = []
+        logger.propagate = True
+    # Access lines carry full URLs (query strings may hold names); HTTP spans and metrics cover traffic.
+    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
 
 
 class SchoolSpanProcessor(SpanProcessor):

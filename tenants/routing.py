@@ -1,6 +1,6 @@
 """Binding a request to its school: the slug in the URL, checked against the registry, bound per request.
 
-`/s/{school}/…` (pages) and `/api/v1/schools/{school}/…` (API) both declare the `school` path parameter;
+`/s/{school_slug}/…` (pages) and `/api/v1/schools/{school_slug}/…` (API) declare the slug path parameter;
 handlers take `school: SchoolRecord` and `session: AsyncSession` and get exactly that school's schema.
 """
 
@@ -25,9 +25,9 @@ _UNAVAILABLE = {
 }
 
 
-async def provide_school(school: str, runtime: Runtime) -> SchoolRecord:
+async def provide_school(school_slug: str, runtime: Runtime) -> SchoolRecord:
     """The registry's record of the school named in the URL; 404 when unknown, 403 when not working."""
-    record = await runtime.registry.resolve(school) if SLUG_RE.fullmatch(school) else None
+    record = await runtime.registry.resolve(school_slug) if SLUG_RE.fullmatch(school_slug) else None
     if record is None:
         raise SchoolNotFound("Школа с таким адресом не найдена. Проверьте ссылку.")
     if record.status != "active":

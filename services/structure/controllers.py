@@ -25,7 +25,7 @@ def school_today(school: SchoolRecord) -> datetime:
 
 
 class StructureController(Controller):
-    path = "/api/v1/schools/{school:str}"
+    path = "/api/v1/schools/{school_slug:str}"
     tags = ["structure"]
     dependencies = SCHOOL_DEPENDENCIES
 

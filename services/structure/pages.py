@@ -13,7 +13,7 @@ from tenants.routing import SCHOOL_DEPENDENCIES
 
 
 class SchoolPages(Controller):
-    path = "/s/{school:str}"
+    path = "/s/{school_slug:str}"
     include_in_schema = False
     dependencies = SCHOOL_DEPENDENCIES
 

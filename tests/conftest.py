@@ -1,0 +1,167 @@
+"""Real PostgreSQL and Redis for the whole suite.
+
+With DATABASE_URL / REDIS_URL set, the suite uses those servers: a fresh database is created for the run and
+dropped after it, and every Redis key and queue is under a namespace of its own. Without them it starts the
+embedded servers (the same ones the run command uses) in a temporary folder. Tests never share rows: each
+one that writes makes its own school (its own schema) with a unique slug, or works in a rolled-back transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+import uvicorn
+from litestar import Litestar
+
+from infra.local.embedded import quiet_platformdirs, start_postgres, start_redis
+from services.config import Settings, load_settings
+from services.db import Database, async_url, create_engine
+from services.region.models import Municipality, Region
+from tenants.provisioning import ProvisionedSchool, create_school
+from tenants.schema_migrations import upgrade_platform
+
+RUN_ID = uuid.uuid4().hex[:8]
+
+
+@dataclass(frozen=True)
+class Backends:
+    database_url: str
+    redis_url: str
+    namespace: str
+    data_dir: Path
+
+
+def _asyncpg_dsn(url: str) -> str:
+    return async_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def backends(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backends]:
+    data_dir = tmp_path_factory.mktemp("journal")
+    stops: list[Callable[[], None]] = []
+    database = f"journal_test_{RUN_ID}"
+    server_url = os.environ.get("DATABASE_URL")
+    with quiet_platformdirs():
+        if server_url:
+            admin = _asyncpg_dsn(server_url)
+
+            async def admin_sql(sql: str) -> None:
+                conn = await asyncpg.connect(admin)
+                try:
+                    await conn.execute(sql)
+                finally:
+                    await conn.close()
+
+            asyncio.run(admin_sql(f'CREATE DATABASE "{database}"'))
+            stops.append(lambda: asyncio.run(admin_sql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')))
+            database_url = str(
+                async_url(server_url)
+                .set(database=database, drivername="postgresql")
+                .render_as_string(hide_password=False)
+            )
+        else:
+            pg = start_postgres(data_dir / "postgres", delete_on_stop=True)
+            stops.append(pg.stop)
+            database_url = pg.create_database(database)
+        redis_url = os.environ.get("REDIS_URL") or ""
+        if not redis_url:
+            embedded_redis = start_redis(data_dir / "redis", appendonly=False)
+            stops.append(embedded_redis.stop)
+            redis_url = embedded_redis.url
+    try:
+        yield Backends(database_url, redis_url, f"journal-test-{RUN_ID}", data_dir)
+    finally:
+        for stop in reversed(stops):
+            stop()
+
+
+def settings_for(backends: Backends, **overrides: str) -> Settings:
+    environ = {
+        "DATABASE_URL": backends.database_url,
+        "REDIS_URL": backends.redis_url,
+        "REDIS_NAMESPACE": backends.namespace,
+        "JOURNAL_DATA_DIR": str(backends.data_dir),
+        "LOG_LEVEL": "WARNING",
+        **overrides,
+    }
+    return load_settings(environ)
+
+
+@pytest.fixture(scope="session")
+def settings(backends: Backends) -> Settings:
+    return settings_for(backends)
+
+
+@pytest.fixture(scope="session")
+async def db(settings: Settings) -> AsyncIterator[Database]:
+    database = Database(create_engine(settings, application_name="tests"))
+    async with database.engine.begin() as conn:
+        await upgrade_platform(conn)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture(scope="session")
+async def municipality_id(db: Database) -> int:
+    async with db.transaction() as session:
+        region = Region(code=f"T{RUN_ID}", name="Тестовая область")
+        session.add(region)
+        await session.flush()
+        municipality = Municipality(region_id=region.id, name="Тестовый район")
+        session.add(municipality)
+        await session.flush()
+        return municipality.id
+
+
+MakeSchool = Callable[..., Awaitable[ProvisionedSchool]]
+
+
+@pytest.fixture
+def make_school(db: Database, municipality_id: int) -> MakeSchool:
+    """Create a school of its own for one test: its own schema, a unique slug."""
+
+    async def make(name: str = "Тестовая школа", time_zone: str = "Europe/Moscow") -> ProvisionedSchool:
+        slug = f"t-{uuid.uuid4().hex[:12]}"
+        return await create_school(
+            db, municipality_id=municipality_id, slug=slug, name=name, time_zone=time_zone, actor="tests"
+        )
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings, db: Database) -> Litestar:
+    from services.app import create_app
+
+    return create_app(settings)
+
+
+@pytest.fixture(scope="session")
+async def server_url(app: Litestar) -> AsyncIterator[str]:
+    """The app served by uvicorn on loopback, in the tests' own event loop, so tests can look inside it."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="on", log_config=None, access_log=False)
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    await task
+
+
+@pytest.fixture(scope="session")
+async def client(server_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
+    async with httpx.AsyncClient(base_url=server_url, limits=limits, timeout=30) as http:
+        yield http
