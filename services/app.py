@@ -8,6 +8,7 @@ from pathlib import Path
 
 from litestar import Litestar, get
 from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.enums import ScopeType
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlugin
@@ -41,7 +42,7 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
     """Give every request an id (kept from X-Request-ID when well-formed) and return it in the response."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
         offered = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-request-id"), None)

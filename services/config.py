@@ -9,6 +9,7 @@ operator did not declare as hosted in Russia stops the start.
 from __future__ import annotations
 
 import dataclasses
+import os
 import types
 import typing
 import zoneinfo
@@ -167,8 +168,7 @@ def _host_of(setting: str, value: str) -> str | None:
 
 def host_allowed(host: str, allowed: tuple[str, ...]) -> bool:
     """Whether `host` is one the operator declared; '*.region.ru' matches any subdomain of region.ru."""
-    for pattern in allowed:
-        pattern = pattern.lower()
+    for pattern in (p.lower() for p in allowed):
         if pattern.startswith("*.") and host.endswith(pattern[1:]):
             return True
         if host == pattern:
@@ -203,8 +203,6 @@ def residency_problems(settings: Settings) -> list[str]:
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read and validate the settings; raise ConfigError naming every bad variable."""
-    import os
-
     environ = os.environ if environ is None else environ
     problems: list[str] = []
     settings: Settings = _load_group(Settings, environ, problems)
@@ -235,7 +233,8 @@ def documented_settings() -> list[tuple[str, str, Any]]:
         hints = typing.get_type_hints(cls)
         for f in dataclasses.fields(cls):
             if "env" in f.metadata:
-                default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+                factory: Any = f.default_factory
+                default = f.default if f.default is not dataclasses.MISSING else factory()
                 rows.append((f.metadata["env"], f.metadata["doc"], default))
             else:
                 walk(hints[f.name])

@@ -52,8 +52,8 @@ def async_url(url: str) -> URL:
 def create_engine(settings: Settings, *, application_name: str, pool_size: int | None = None) -> AsyncEngine:
     """An engine with bounded connection lifetime and statement cache (see ARCHITECTURE.md "Known limits")."""
     settings.require_backends()
-    assert settings.database.url is not None
     db = settings.database
+    assert db.url is not None
     url = async_url(db.url).update_query_dict({"prepared_statement_cache_size": str(db.statement_cache_size)})
     return create_async_engine(
         url,

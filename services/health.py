@@ -19,7 +19,7 @@ async def _timed(check: Any) -> dict[str, Any]:
     started = time.perf_counter()
     try:
         await asyncio.wait_for(check(), CHECK_TIMEOUT_S)
-    except Exception as exc:  # noqa: BLE001 - any failure means not ready; the type is what we report
+    except Exception as exc:
         return {"status": "fail", "error": type(exc).__name__}
     return {"status": "ok", "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
 

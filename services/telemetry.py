@@ -103,7 +103,7 @@ _meter_provider: MeterProvider | None = None
 
 def setup_telemetry(service_name: str, role: str, otlp_endpoint: str | None) -> tuple[TracerProvider, MeterProvider]:
     """Install the process's tracer and meter providers once; export over OTLP/HTTP when configured."""
-    global _tracer_provider, _meter_provider  # noqa: PLW0603 - one provider per process by design
+    global _tracer_provider, _meter_provider
     if _tracer_provider is not None and _meter_provider is not None:
         return _tracer_provider, _meter_provider
     resource = Resource.create({"service.name": service_name, "service.namespace": "journal", "journal.role": role})

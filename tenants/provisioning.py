@@ -80,9 +80,12 @@ def check_time_zone(time_zone: str) -> str:
 
 
 async def create_school(
-    db: Database, *, municipality_id: int, slug: str, name: str, time_zone: str, actor: str
+    db: Database, *, municipality_id: int, slug: str, name: str, time_zone: str, actor: str, revision: str = "head"
 ) -> ProvisionedSchool:
-    """Create the school's registry row, schema, tables, reference data and its administrator's invite."""
+    """Create the school's registry row, schema, tables, reference data and its administrator's invite.
+
+    `revision` other than head leaves the school for `tenants migrate` to finish (used by the scale benchmark).
+    """
     check_slug(slug)
     check_time_zone(time_zone)
     if not name.strip():
@@ -101,12 +104,12 @@ async def create_school(
             assert school_id is not None
             schema = schema_for(school_id)
             await conn.execute(text(f"CREATE SCHEMA {quoted(schema)}"))
-            revision = await upgrade_school(conn, schema)
+            reached = await upgrade_school(conn, schema, revision)
             await _insert_reference_data(conn, schema)
             await conn.execute(
                 update(School)
                 .where(School.id == school_id)
-                .values(schema_name=schema, status="active", schema_revision=revision, migrated_at=func.now())
+                .values(schema_name=schema, status="active", schema_revision=reached, migrated_at=func.now())
             )
             await conn.execute(
                 insert(Invite).values(
@@ -143,7 +146,8 @@ _TRANSITIONS = {
 async def set_status(db: Database, slug: str, status: str, *, actor: str, reason: str = "") -> str:
     """Suspend, resume or archive a school; return the previous status. Archiving is final."""
     async with db.transaction() as session:
-        school = (await session.execute(select(School).where(School.slug == slug).with_for_update())).scalar_one_or_none()
+        query = select(School).where(School.slug == slug).with_for_update()
+        school = (await session.execute(query)).scalar_one_or_none()
         if school is None:
             raise ProvisioningError(f"no school with slug {slug!r}")
         previous = school.status

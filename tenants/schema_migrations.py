@@ -64,12 +64,12 @@ async def upgrade_platform(connection: AsyncConnection) -> str | None:
         return await connection.run_sync(upgrade_on, "platform", PLATFORM_SCHEMA)
 
 
-async def upgrade_school(connection: AsyncConnection, schema: str) -> str | None:
+async def upgrade_school(connection: AsyncConnection, schema: str, target: str = "head") -> str | None:
     """Upgrade one school schema; unqualified DDL of the school tree lands in it through search_path."""
     check_schema(schema)
     await connection.execute(text(f"SET LOCAL search_path TO {quoted(schema)}"))
     await connection.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
     async with _alembic_lock:
-        revision = await connection.run_sync(upgrade_on, "school", schema)
+        revision = await connection.run_sync(upgrade_on, "school", schema, target)
     await connection.execute(text("SET LOCAL search_path TO DEFAULT"))
     return revision

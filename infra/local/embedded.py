@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import subprocess
 import time
 from collections.abc import Iterator
@@ -28,8 +29,10 @@ class EmbeddedPostgres:
         return server.get_uri(database)  # type: ignore[attr-defined, no-any-return]
 
     def create_database(self, database: str = DATABASE_NAME) -> str:
+        if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", database):
+            raise ValueError(f"database name {database!r} must be lower-case letters, digits and underscores")
         server = self.server
-        exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")  # type: ignore[attr-defined]
+        exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")  # type: ignore[attr-defined]  # noqa: S608
         if "(1 row)" not in exists:
             server.psql(f'CREATE DATABASE "{database}";')  # type: ignore[attr-defined]
         return self.url(database)

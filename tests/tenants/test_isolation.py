@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import random
-
-import httpx
 from datetime import date
 
+import httpx
 from litestar import Litestar
 from sqlalchemy import insert, select, text, update
 
