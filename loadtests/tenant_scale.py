@@ -19,12 +19,11 @@ import time
 import uuid
 from pathlib import Path
 
-import asyncpg
 from sqlalchemy import text
 
-from infra.local.embedded import quiet_platformdirs, start_postgres
+from infra.local.embedded import quiet_platformdirs, run_admin_sql, start_postgres
 from services.config import load_settings
-from services.db import Database, async_url, create_engine
+from services.db import Database, create_engine, libpq_url
 from services.region.models import Municipality, Region
 from tenants.migrate import migrate_everything, migrate_platform
 from tenants.provisioning import create_school
@@ -83,10 +82,10 @@ async def run(database_url: str, schools: int, jobs: int) -> None:
     durations.sort()
     print()
     print(f"schools: {schools}; migrate jobs: {jobs}; cores: {os.cpu_count()}")
+    p50, p99 = durations[len(durations) // 2], durations[max(int(len(durations) * 0.99) - 1, 0)]
     print(
-        f"create:  {create_total:.1f} s total, {statistics.mean(durations) * 1000:.0f} ms mean, "
-        f"{durations[len(durations) // 2] * 1000:.0f} ms p50, {durations[int(len(durations) * 0.99) - 1] * 1000:.0f} ms p99 "
-        f"per school (at {old})"
+        f"create:  {create_total:.1f} s total; per school {statistics.mean(durations) * 1000:.0f} ms mean, "
+        f"{p50 * 1000:.0f} ms p50, {p99 * 1000:.0f} ms p99 (at {old})"
     )
     print(
         f"migrate: {report.seconds:.1f} s for {report.migrated} schools to {report.target}, "
@@ -94,14 +93,6 @@ async def run(database_url: str, schools: int, jobs: int) -> None:
     )
     print(f"re-run:  {rerun.seconds:.1f} s, {rerun.migrated} migrated, {rerun.up_to_date} already at head")
     print(f"catalog: {relations} relations, database size {size}")
-
-
-async def _admin(url: str, sql: str) -> None:
-    conn = await asyncpg.connect(async_url(url).set(drivername="postgresql").render_as_string(hide_password=False))
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
 
 
 def main() -> None:
@@ -112,14 +103,11 @@ def main() -> None:
     server_url = os.environ.get("DATABASE_URL")
     if server_url:
         name = f"journal_bench_{uuid.uuid4().hex[:8]}"
-        asyncio.run(_admin(server_url, f'CREATE DATABASE "{name}"'))
+        asyncio.run(run_admin_sql(server_url, f'CREATE DATABASE "{name}"'))
         try:
-            url = (
-                async_url(server_url).set(database=name, drivername="postgresql").render_as_string(hide_password=False)
-            )
-            asyncio.run(run(url_text, args.schools, args.jobs))
+            asyncio.run(run(libpq_url(server_url, name), args.schools, args.jobs))
         finally:
-            asyncio.run(_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            asyncio.run(run_admin_sql(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         return
     with tempfile.TemporaryDirectory() as folder, quiet_platformdirs():
         pg = start_postgres(Path(folder) / "postgres", delete_on_stop=True)

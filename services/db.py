@@ -49,6 +49,14 @@ def async_url(url: str) -> URL:
     return parsed.set(drivername="postgresql+asyncpg")
 
 
+def libpq_url(url: str, database: str | None = None) -> str:
+    """The URL as libpq and plain asyncpg take it, optionally naming another database on the same server."""
+    parsed = async_url(url).set(drivername="postgresql")
+    if database is not None:
+        parsed = parsed.set(database=database)
+    return parsed.render_as_string(hide_password=False)
+
+
 def create_engine(settings: Settings, *, application_name: str, pool_size: int | None = None) -> AsyncEngine:
     """An engine with bounded connection lifetime and statement cache (see ARCHITECTURE.md "Known limits")."""
     settings.require_backends()

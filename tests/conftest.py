@@ -15,15 +15,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import asyncpg
 import httpx
 import pytest
 import uvicorn
 from litestar import Litestar
 
-from infra.local.embedded import quiet_platformdirs, start_postgres, start_redis
+from infra.local.embedded import quiet_platformdirs, run_admin_sql, start_postgres, start_redis
 from services.config import Settings, load_settings
-from services.db import Database, async_url, create_engine
+from services.db import Database, create_engine, libpq_url
 from services.region.models import Municipality, Region
 from tenants.provisioning import ProvisionedSchool, create_school
 from tenants.schema_migrations import upgrade_platform
@@ -39,10 +38,6 @@ class Backends:
     data_dir: Path
 
 
-def _asyncpg_dsn(url: str) -> str:
-    return async_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 @pytest.fixture(scope="session")
 def backends(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backends]:
     data_dir = tmp_path_factory.mktemp("journal")
@@ -51,22 +46,10 @@ def backends(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backends]:
     server_url = os.environ.get("DATABASE_URL")
     with quiet_platformdirs():
         if server_url:
-            admin = _asyncpg_dsn(server_url)
-
-            async def admin_sql(sql: str) -> None:
-                conn = await asyncpg.connect(admin)
-                try:
-                    await conn.execute(sql)
-                finally:
-                    await conn.close()
-
-            asyncio.run(admin_sql(f'CREATE DATABASE "{database}"'))
-            stops.append(lambda: asyncio.run(admin_sql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')))
-            database_url = str(
-                async_url(server_url)
-                .set(database=database, drivername="postgresql")
-                .render_as_string(hide_password=False)
-            )
+            asyncio.run(run_admin_sql(server_url, f'CREATE DATABASE "{database}"'))
+            drop = f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'
+            stops.append(lambda: asyncio.run(run_admin_sql(server_url, drop)))
+            database_url = libpq_url(server_url, database)
         else:
             pg = start_postgres(data_dir / "postgres", delete_on_stop=True)
             stops.append(pg.stop)

@@ -46,7 +46,7 @@ def start_postgres(folder: Path, *, delete_on_stop: bool = False) -> EmbeddedPos
     import pgserver
 
     folder.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(folder, cleanup_mode="delete" if delete_on_stop else "stop")
+    server = pgserver.get_server(folder, cleanup_mode="delete" if delete_on_stop else "stop")  # type: ignore[attr-defined]
     return EmbeddedPostgres(server, server.get_uri())
 
 
@@ -67,6 +67,19 @@ class EmbeddedRedis:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+async def run_admin_sql(url: str, sql: str) -> None:
+    """One statement outside a transaction (CREATE/DROP DATABASE) on the server of `url`."""
+    import asyncpg
+
+    from services.db import libpq_url
+
+    conn = await asyncpg.connect(libpq_url(url))
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
 
 
 def redis_server_binary() -> str:

@@ -52,7 +52,7 @@ def test_bad_requests_are_refused_with_the_reason(backends: Backends) -> None:
     bad_slug = tenants(backends, "create", "--municipality", "1", "--slug", "Школа 1", "--name", "x")
     assert bad_slug.returncode == 2
     assert "slug" in bad_slug.stderr
-    bad_zone = tenants(backends, "create", "--municipality", "1", "--slug", "ok-slug", "--name", "x", "--tz", "Mars/Base")
+    bad_zone = tenants(backends, "create", "--municipality", "1", "--slug", "ok", "--name", "x", "--tz", "Mars/Base")
     assert bad_zone.returncode == 2
     assert "time zone" in bad_zone.stderr
     unknown = tenants(backends, "suspend", "no-such-school")
