@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from litestar import Controller, Response, get
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from sqlalchemy import text
 
 from services.runtime import Runtime, provide_runtime
@@ -34,7 +34,7 @@ class HealthController(Controller):
         return {"status": "ok"}
 
     @get("/ready", summary="PostgreSQL and Redis answer")
-    async def ready(self, runtime: Runtime) -> Response[dict[str, Any]]:
+    async def ready(self, runtime: NamedDependency[Runtime]) -> Response[dict[str, Any]]:
         async def postgres() -> None:
             async with runtime.db.engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))

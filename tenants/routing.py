@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.errors import SchoolNotFound, SchoolUnavailable
@@ -25,7 +26,7 @@ _UNAVAILABLE = {
 }
 
 
-async def provide_school(school_slug: str, runtime: Runtime) -> SchoolRecord:
+async def provide_school(school_slug: FromPath[str], runtime: NamedDependency[Runtime]) -> SchoolRecord:
     """The registry's record of the school named in the URL; 404 when unknown, 403 when not working."""
     record = await runtime.registry.resolve(school_slug) if SLUG_RE.fullmatch(school_slug) else None
     if record is None:
@@ -36,7 +37,9 @@ async def provide_school(school_slug: str, runtime: Runtime) -> SchoolRecord:
     return record
 
 
-async def provide_school_session(school: SchoolRecord, runtime: Runtime) -> AsyncGenerator[AsyncSession, None]:
+async def provide_school_session(
+    school: NamedDependency[SchoolRecord], runtime: NamedDependency[Runtime]
+) -> AsyncGenerator[AsyncSession, None]:
     """One session per request in the school's schema: committed before the response, rolled back on error."""
     session = runtime.db.school_session(school.schema)
     try:

@@ -6,7 +6,9 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from litestar import Controller, get
+from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.structure import repository
@@ -30,16 +32,20 @@ class StructureController(Controller):
     dependencies = SCHOOL_DEPENDENCIES
 
     @get("/", summary="The school's card")
-    async def card(self, school: SchoolRecord) -> SchoolCard:
+    async def card(self, school: NamedDependency[SchoolRecord]) -> SchoolCard:
         return SchoolCard(slug=school.slug, name=school.name, time_zone=school.time_zone, status=school.status)
 
     @get("/classes", summary="Classes with today's number of students")
-    async def classes(self, school: SchoolRecord, session: AsyncSession) -> list[ClassUnitOut]:
+    async def classes(
+        self, school: NamedDependency[SchoolRecord], session: NamedDependency[AsyncSession]
+    ) -> list[ClassUnitOut]:
         rows = await repository.classes_with_counts(session, school_today(school).date())
         return [_out(unit, n) for unit, n in rows]
 
     @get("/classes/{class_id:int}", summary="One class")
-    async def class_unit(self, school: SchoolRecord, session: AsyncSession, class_id: int) -> ClassUnitOut:
+    async def class_unit(
+        self, school: NamedDependency[SchoolRecord], session: NamedDependency[AsyncSession], class_id: FromPath[int]
+    ) -> ClassUnitOut:
         found = await repository.class_with_count(session, class_id, school_today(school).date())
         if found is None:
             raise NotFoundException("Класс не найден.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Controller, get
+from litestar.di import NamedDependency
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,6 +19,6 @@ class SchoolPages(Controller):
     dependencies = SCHOOL_DEPENDENCIES
 
     @get("/")
-    async def home(self, school: SchoolRecord, session: AsyncSession) -> Template:
+    async def home(self, school: NamedDependency[SchoolRecord], session: NamedDependency[AsyncSession]) -> Template:
         classes = await repository.classes_with_counts(session, school_today(school).date())
         return Template("school_home.html", context={"school": school, "classes": classes})

@@ -1,0 +1,429 @@
+"""The demonstration region: three schools with staff, classes, students, guardians and ready-made logins.
+
+`create_demo_region` is idempotent and resumable. The region (code DEMO), its municipalities and schools are
+found by their natural keys before anything is created; each school is filled (people, classes, enrolment,
+its demo accounts and memberships) in one transaction of its own, so a school is either complete or empty.
+Names come from a deterministic RNG; passwords and invite codes are random per installation and are only
+known to the call that made them: the caller (the local launcher) keeps them. Given the previous result, a
+call issues fresh secrets for whatever that result lacks (a demo account without a known password gets a new
+one, a school without a known invite code gets a new administrator invite).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import secrets
+import zoneinfo
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, date, datetime
+from typing import Any
+
+from argon2 import PasswordHasher
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.config import Settings
+from services.db import Database
+from services.identity.models import Account, Invite, Membership, PlatformAudit
+from services.region.models import Municipality, Region, School
+from services.structure.models import ClassUnit, Enrollment, Person
+from tenants.provisioning import ADMIN_INVITE_VALID_FOR, create_school, invite_code_hash, new_invite_code
+
+__all__ = ["DEMO_REGION_CODE", "DemoError", "DemoInfo", "DemoLogin", "DemoSchool", "create_demo_region"]
+
+DEMO_REGION_CODE = "DEMO"
+DEMO_REGION_NAME = "Демонстрационная область"
+ACTOR = "demo"
+# pg_advisory_lock key: "DEMO" in ASCII, so two launchers on one database never build the region twice.
+_LOCK_KEY = 0x44454D4F
+
+_MUNICIPALITIES = ("Городской округ Демоград", "Демонстрационный муниципальный район")
+
+
+@dataclass(frozen=True, slots=True)
+class _SchoolSpec:
+    number: int
+    slug: str
+    name: str
+    time_zone: str
+    municipality: int  # index into _MUNICIPALITIES
+
+
+_SCHOOLS = (
+    _SchoolSpec(1, "demo-1", "МБОУ СОШ № 1", "Europe/Moscow", 0),
+    _SchoolSpec(2, "demo-2", "МБОУ «Гимназия № 2»", "Asia/Yekaterinburg", 0),
+    _SchoolSpec(3, "demo-3", "МБОУ СОШ № 3 с. Демино", "Asia/Novosibirsk", 1),
+)
+_CLASSES = ((1, "А"), (5, "А"), (5, "Б"), (9, "А"), (11, "А"))
+_STUDENTS_PER_CLASS = 10
+_TEACHERS = 6
+# The teacher who works in two schools (R-ROLE-6): teacher number _TEACHERS of the first school, also on
+# the staff of the second.
+_MULTI_TEACHER_LOGIN = "demo-teacher-2schools"
+_MULTI_TEACHER_SCHOOLS = ("demo-1", "demo-2")
+
+_MALE_FIRST = (
+    "Александр", "Алексей", "Андрей", "Артём", "Владимир", "Даниил", "Дмитрий", "Егор", "Иван", "Илья",
+    "Кирилл", "Лев", "Марк", "Матвей", "Максим", "Михаил", "Никита", "Николай", "Павел", "Роман", "Сергей",
+    "Тимофей", "Фёдор", "Ярослав",
+)
+_FEMALE_FIRST = (
+    "Алиса", "Анастасия", "Анна", "Арина", "Валерия", "Варвара", "Василиса", "Вера", "Виктория", "Дарья",
+    "Евгения", "Екатерина", "Елена", "Ксения", "Мария", "Милана", "Наталья", "Ольга", "Полина", "Светлана",
+    "София", "Татьяна", "Ульяна",
+)
+# (for a son, for a daughter)
+_PATRONYMICS = (
+    ("Александрович", "Александровна"), ("Алексеевич", "Алексеевна"), ("Андреевич", "Андреевна"),
+    ("Викторович", "Викторовна"), ("Владимирович", "Владимировна"), ("Дмитриевич", "Дмитриевна"),
+    ("Евгеньевич", "Евгеньевна"), ("Иванович", "Ивановна"), ("Игоревич", "Игоревна"),
+    ("Михайлович", "Михайловна"), ("Николаевич", "Николаевна"), ("Олегович", "Олеговна"),
+    ("Павлович", "Павловна"), ("Петрович", "Петровна"), ("Романович", "Романовна"),
+    ("Сергеевич", "Сергеевна"), ("Юрьевич", "Юрьевна"),
+)
+# Male forms; every one ends in -ов/-ев/-ёв/-ин, whose female form adds «а».
+_LAST = (
+    "Александров", "Алексеев", "Андреев", "Антонов", "Баранов", "Белов", "Беляев", "Богданов", "Борисов",
+    "Васильев", "Виноградов", "Власов", "Волков", "Воробьёв", "Гусев", "Григорьев", "Давыдов", "Дмитриев",
+    "Егоров", "Жуков", "Зайцев", "Захаров", "Иванов", "Ильин", "Карпов", "Киселёв", "Ковалёв", "Козлов",
+    "Комаров", "Королёв", "Крылов", "Кузнецов", "Кузьмин", "Куликов", "Лебедев", "Макаров", "Максимов",
+    "Марков", "Матвеев", "Медведев", "Мельников", "Миронов", "Михайлов", "Морозов", "Никитин", "Николаев",
+    "Новиков", "Орлов", "Осипов", "Павлов", "Петров", "Поляков", "Попов", "Романов", "Семёнов", "Сергеев",
+    "Сидоров", "Смирнов", "Соколов", "Соловьёв", "Сорокин", "Степанов", "Тарасов", "Титов", "Фёдоров",
+    "Филиппов", "Фролов", "Яковлев",
+)
+
+
+class DemoError(RuntimeError):
+    """The database holds something that conflicts with the demonstration region."""
+
+
+@dataclass(frozen=True, slots=True)
+class DemoSchool:
+    slug: str
+    name: str
+    time_zone: str
+    municipality: str
+    admin_invite_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DemoLogin:
+    login: str
+    role: str  # what the account is, in Russian, for the operator who reads the list
+    schools: tuple[str, ...]  # slugs
+    password: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DemoInfo:
+    region: str
+    schools: tuple[DemoSchool, ...]
+    logins: tuple[DemoLogin, ...]
+    created: bool = False  # whether this call created anything
+    secrets_issued: bool = False  # whether this call set a password or made an invite code
+    base_url: str = ""
+
+    def school_url(self, slug: str, base_url: str | None = None) -> str:
+        return f"{(base_url or self.base_url).rstrip('/')}/s/{slug}/"
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        data.pop("created")
+        data.pop("secrets_issued")
+        return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+    @classmethod
+    def from_json(cls, raw: str) -> DemoInfo:
+        data: dict[str, Any] = json.loads(raw)
+        return cls(
+            region=data["region"],
+            schools=tuple(DemoSchool(**school) for school in data["schools"]),
+            logins=tuple(
+                DemoLogin(**{**login, "schools": tuple(login["schools"])}) for login in data["logins"]
+            ),
+            base_url=data.get("base_url", ""),
+        )
+
+
+# --- the people of one school --------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Person:
+    last_name: str
+    first_name: str
+    middle_name: str
+    birth_date: date
+
+    def row(self, kind: str) -> dict[str, Any]:
+        return {"kind": kind, "last_name": self.last_name, "first_name": self.first_name,
+                "middle_name": self.middle_name, "birth_date": self.birth_date}
+
+
+@dataclass(slots=True)
+class _SchoolPeople:
+    director: _Person
+    deputy_head: _Person
+    teachers: list[_Person]
+    # per class (in _CLASSES order): (student, guardian) pairs
+    classes: list[list[tuple[_Person, _Person]]] = field(default_factory=list)
+
+
+def _person(rng: random.Random, *, born_from: int, born_to: int, last_name: str | None = None,
+            female: bool | None = None) -> _Person:
+    female = rng.random() < 0.5 if female is None else female
+    last = last_name or rng.choice(_LAST)
+    son, daughter = rng.choice(_PATRONYMICS)
+    year = rng.randint(born_from, born_to)
+    birthday = date(year, 1, 1).toordinal() + rng.randrange(365)
+    return _Person(
+        last_name=last + "а" if female else last,
+        first_name=rng.choice(_FEMALE_FIRST if female else _MALE_FIRST),
+        middle_name=daughter if female else son,
+        birth_date=date.fromordinal(birthday),
+    )
+
+
+def _people(spec: _SchoolSpec, school_year: int) -> _SchoolPeople:
+    rng = random.Random(f"journal-demo:{spec.slug}")  # noqa: S311 - made-up names, not secrets
+    people = _SchoolPeople(
+        director=_person(rng, born_from=1964, born_to=1985),
+        deputy_head=_person(rng, born_from=1970, born_to=1990),
+        teachers=[_person(rng, born_from=1964, born_to=1999, female=n % 4 != 3) for n in range(_TEACHERS)],
+    )
+    for grade, _letter in _CLASSES:
+        pairs = []
+        for _ in range(_STUDENTS_PER_CLASS):
+            born = school_year - 7 - (grade - 1)
+            family = rng.choice(_LAST)
+            student = _person(rng, born_from=born - 1, born_to=born, last_name=family)
+            guardian = _person(rng, born_from=born - 42, born_to=born - 22, last_name=family)
+            pairs.append((student, guardian))
+        people.classes.append(pairs)
+    return people
+
+
+def _school_year_start(time_zone: str) -> date:
+    """1 September of the school year that is going on (or just ended) in the school's zone."""
+    today = datetime.now(zoneinfo.ZoneInfo(time_zone)).date()
+    return date(today.year if today.month >= 9 else today.year - 1, 9, 1)
+
+
+# --- accounts --------------------------------------------------------------------------------------------
+
+
+def _new_password() -> str:
+    alphabet = "abcdefghijkmnpqrstuvwxyz23456789"
+    raw = "".join(secrets.choice(alphabet) for _ in range(12))
+    return "-".join(raw[i : i + 4] for i in range(0, 12, 4))
+
+
+_HASHER = PasswordHasher()
+
+
+async def _hash(password: str) -> str:
+    return await asyncio.to_thread(_HASHER.hash, password)
+
+
+def _demo_logins() -> list[DemoLogin]:
+    logins: list[DemoLogin] = []
+    for spec in _SCHOOLS:
+        n = spec.number
+        logins += [
+            DemoLogin(f"demo{n}-admin", f"администратор (заместитель директора), {spec.name}", (spec.slug,)),
+            DemoLogin(f"demo{n}-teacher", f"учитель, классный руководитель 5А, {spec.name}", (spec.slug,)),
+            DemoLogin(f"demo{n}-parent", f"родитель ученика 5А, {spec.name}", (spec.slug,)),
+            DemoLogin(f"demo{n}-student", f"ученик 5А, {spec.name}", (spec.slug,)),
+        ]
+    names = ", ".join(spec.name for spec in _SCHOOLS if spec.slug in _MULTI_TEACHER_SCHOOLS)
+    logins.append(DemoLogin(_MULTI_TEACHER_LOGIN, f"учитель в двух школах: {names}", _MULTI_TEACHER_SCHOOLS))
+    return logins
+
+
+async def _account(session: AsyncSession, login: str, fresh: dict[str, str]) -> int:
+    """The id of the account `login`, creating it (with a new password recorded in `fresh`) if missing."""
+    account_id = await session.scalar(select(Account.id).where(Account.login == login))
+    if account_id is not None:
+        return account_id
+    password = _new_password()
+    account_id = await session.scalar(
+        insert(Account).values(login=login, password_hash=await _hash(password), platform_roles=[])
+        .returning(Account.id)
+    )
+    assert account_id is not None
+    fresh[login] = password
+    return account_id
+
+
+async def _member(session: AsyncSession, account_id: int, school_id: int, person_id: int, roles: list[str]) -> None:
+    await session.execute(
+        insert(Membership).values(account_id=account_id, school_id=school_id, person_id=person_id, roles=roles)
+    )
+
+
+# --- filling one school -----------------------------------------------------------------------------------
+
+
+async def _insert_people(session: AsyncSession, people: Sequence[_Person], kind: str) -> list[int]:
+    ids = await session.scalars(
+        insert(Person).returning(Person.id, sort_by_parameter_order=True), [p.row(kind) for p in people]
+    )
+    return list(ids)
+
+
+async def _fill_school(db: Database, spec: _SchoolSpec, school_id: int, schema: str, *, fresh: dict[str, str],
+                       multi_teacher: _Person | None) -> bool:
+    """Fill an empty school and create its demo accounts, in one transaction; False if it was filled before."""
+    async with db.transaction(schema) as session:
+        if await session.scalar(select(func.count()).select_from(ClassUnit)):
+            return False
+        start = _school_year_start(spec.time_zone)
+        people = _people(spec, start.year)
+        staff = [people.director, people.deputy_head, *people.teachers]
+        if multi_teacher is not None:
+            staff.append(multi_teacher)
+        staff_ids = await _insert_people(session, staff, "staff")
+        deputy_id, teacher_ids = staff_ids[1], staff_ids[2 : 2 + _TEACHERS]
+        class_ids = list(await session.scalars(
+            insert(ClassUnit).returning(ClassUnit.id, sort_by_parameter_order=True),
+            [{"grade": grade, "letter": letter, "class_teacher_id": teacher_ids[i]}
+             for i, (grade, letter) in enumerate(_CLASSES)],
+        ))
+        students = [student for pairs in people.classes for student, _ in pairs]
+        guardians = [guardian for pairs in people.classes for _, guardian in pairs]
+        student_ids = await _insert_people(session, students, "student")
+        guardian_ids = await _insert_people(session, guardians, "guardian")
+        await session.execute(insert(Enrollment), [
+            {"student_id": student_ids[c * _STUDENTS_PER_CLASS + s], "class_unit_id": class_id, "start_date": start}
+            for c, class_id in enumerate(class_ids) for s in range(_STUDENTS_PER_CLASS)
+        ])
+
+        five_a = _CLASSES.index((5, "А"))
+        n = spec.number
+        for login, person_id, roles in (
+            (f"demo{n}-admin", deputy_id, ["administrator", "deputy_head"]),
+            (f"demo{n}-teacher", teacher_ids[five_a], ["teacher", "class_teacher"]),
+            (f"demo{n}-parent", guardian_ids[five_a * _STUDENTS_PER_CLASS], ["parent"]),
+            (f"demo{n}-student", student_ids[five_a * _STUDENTS_PER_CLASS], ["student"]),
+        ):
+            await _member(session, await _account(session, login, fresh), school_id, person_id, roles)
+        if spec.slug in _MULTI_TEACHER_SCHOOLS:
+            person_id = staff_ids[-1] if multi_teacher is not None else teacher_ids[-1]
+            account_id = await _account(session, _MULTI_TEACHER_LOGIN, fresh)
+            await _member(session, account_id, school_id, person_id, ["teacher"])
+        session.add(PlatformAudit(actor=ACTOR, action="demo.school_filled", school_id=school_id,
+                                  detail={"slug": spec.slug}))
+    return True
+
+
+# --- the region ---------------------------------------------------------------------------------------------
+
+
+async def _region_and_municipalities(db: Database) -> list[int]:
+    async with db.transaction() as session:
+        region_id = await session.scalar(select(Region.id).where(Region.code == DEMO_REGION_CODE))
+        if region_id is None:
+            region_id = await session.scalar(
+                insert(Region).values(code=DEMO_REGION_CODE, name=DEMO_REGION_NAME).returning(Region.id)
+            )
+            session.add(PlatformAudit(actor=ACTOR, action="demo.region_created", detail={"code": DEMO_REGION_CODE}))
+        ids = []
+        for name in _MUNICIPALITIES:
+            municipality_id = await session.scalar(
+                select(Municipality.id).where(Municipality.region_id == region_id, Municipality.name == name)
+            )
+            if municipality_id is None:
+                municipality_id = await session.scalar(
+                    insert(Municipality).values(region_id=region_id, name=name).returning(Municipality.id)
+                )
+            assert municipality_id is not None
+            ids.append(municipality_id)
+        return ids
+
+
+async def _demo_school(db: Database, spec: _SchoolSpec, municipality_ids: list[int]) -> tuple[int, str, str | None]:
+    """(id, schema, new admin invite code or None) of the demo school `spec`, creating it if missing."""
+    async with db.platform_session() as session:
+        row = (await session.execute(
+            select(School.id, School.schema_name, School.municipality_id).where(School.slug == spec.slug)
+        )).one_or_none()
+    if row is None:
+        made = await create_school(db, municipality_id=municipality_ids[spec.municipality], slug=spec.slug,
+                                   name=spec.name, time_zone=spec.time_zone, actor=ACTOR)
+        return made.id, made.schema, made.admin_invite_code
+    school_id, schema, municipality_id = row
+    if municipality_id not in municipality_ids or schema is None:
+        raise DemoError(f"a school with slug {spec.slug!r} exists outside the demonstration region; "
+                        "start without the demo (--no-demo) or use another database")
+    return school_id, schema, None
+
+
+async def _new_admin_invite(db: Database, school_id: int) -> str:
+    code = new_invite_code()
+    async with db.transaction() as session:
+        session.add(Invite(code_hash=invite_code_hash(code), school_id=school_id, role="administrator",
+                           expires_at=datetime.now(UTC) + ADMIN_INVITE_VALID_FOR))
+        session.add(PlatformAudit(actor=ACTOR, action="demo.invite_reissued", school_id=school_id, detail={}))
+    return code
+
+
+async def _reset_passwords(db: Database, logins: Sequence[str]) -> dict[str, str]:
+    fresh = {login: _new_password() for login in logins}
+    hashes = await asyncio.gather(*(_hash(password) for password in fresh.values()))
+    async with db.transaction() as session:
+        for login, password_hash in zip(fresh, hashes, strict=True):
+            await session.execute(update(Account).where(Account.login == login).values(password_hash=password_hash))
+    return fresh
+
+
+async def create_demo_region(db: Database, *, settings: Settings, previous: DemoInfo | None = None) -> DemoInfo:
+    """Create whatever of the demonstration region is missing and describe all of it.
+
+    Secrets (passwords, invite codes) appear in the result when this call made them or `previous` had them.
+    With `previous` given, a demo account or school whose secret it lacks gets a fresh one, so the caller can
+    always show working logins; without it, existing accounts are left alone.
+    """
+    known_passwords = {login.login: login.password for login in previous.logins if login.password} if previous else {}
+    known_codes = {s.slug: s.admin_invite_code for s in previous.schools if s.admin_invite_code} if previous else {}
+    async with db.engine.connect() as lock:
+        await lock.execute(select(func.pg_advisory_lock(_LOCK_KEY)))
+        try:
+            municipality_ids = await _region_and_municipalities(db)
+            fresh_passwords: dict[str, str] = {}
+            codes: dict[str, str] = {}
+            created = False
+            multi_teacher = _people(_SCHOOLS[0], 2000).teachers[-1]  # staff do not depend on the school year
+            for spec in _SCHOOLS:
+                school_id, schema, code = await _demo_school(db, spec, municipality_ids)
+                if code is not None:
+                    codes[spec.slug] = code
+                    created = True
+                elif previous is not None and spec.slug not in known_codes:
+                    codes[spec.slug] = await _new_admin_invite(db, school_id)
+                second_school = spec.slug in _MULTI_TEACHER_SCHOOLS[1:]
+                if await _fill_school(db, spec, school_id, schema, fresh=fresh_passwords,
+                                      multi_teacher=multi_teacher if second_school else None):
+                    created = True
+            if previous is not None:
+                unknown = [d.login for d in _demo_logins() if d.login not in known_passwords | fresh_passwords]
+                fresh_passwords |= await _reset_passwords(db, unknown)
+        finally:
+            await lock.execute(select(func.pg_advisory_unlock(_LOCK_KEY)))
+    passwords = known_passwords | fresh_passwords
+    all_codes = known_codes | codes
+    return DemoInfo(
+        region=DEMO_REGION_NAME,
+        schools=tuple(
+            DemoSchool(spec.slug, spec.name, spec.time_zone, _MUNICIPALITIES[spec.municipality],
+                       all_codes.get(spec.slug))
+            for spec in _SCHOOLS
+        ),
+        logins=tuple(replace(login, password=passwords.get(login.login)) for login in _demo_logins()),
+        created=created,
+        secrets_issued=bool(fresh_passwords or codes),
+        base_url=settings.public_url,
+    )
