@@ -14,7 +14,7 @@ from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.response import Template
 
-from services.telemetry import current_request_id
+from services.telemetry import current_request_id, new_request_id
 
 log = logging.getLogger("journal.errors")
 
@@ -81,8 +81,9 @@ def problem_response(request: Request[Any, Any, Any], exc: Exception) -> Respons
         log.error("request failed: %s", type(exc).__name__, exc_info=exc)
     if not detail or detail == HTTPStatus(status).phrase:
         detail = _default_detail(status)
-    request_id = current_request_id()
-    headers = {"X-Request-ID": request_id} if request_id else {}
+    # Requests that match no route (404, 405) fail in the router, before the request id middleware runs.
+    request_id = current_request_id() or new_request_id(request.headers.get("x-request-id"))
+    headers = {"X-Request-ID": request_id}
     if isinstance(exc, HTTPException) and exc.headers:
         headers.update(exc.headers)
     if not _wants_problem(request):
