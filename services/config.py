@@ -154,16 +154,23 @@ def _load_group(cls: type, environ: Mapping[str, str], problems: list[str]) -> A
     return cls(**values)
 
 
-def _host_of(setting: str, value: str) -> str | None:
-    """The host an endpoint setting points at; None for local sockets."""
+def _hosts_of(setting: str, value: str) -> list[str]:
+    """The hosts an endpoint setting points at, local sockets left out; '' stands for a missing host.
+
+    A URL without a host may name its hosts in the query: `?host=/socket/dir` or, in SQLAlchemy's multi-host
+    form, `?host=a:5432&host=b:5432` (the driver fails over to each in turn, so every one is checked).
+    """
     if setting == "SMTP_HOST":
-        return value.strip().lower()
+        return [value.strip().lower()]
     parts = urlsplit(value if "//" in value else f"//{value}")
-    host = parts.hostname
-    if not host:
-        socket_dir = parse_qs(parts.query).get("host", [""])[0]
-        return None if socket_dir.startswith("/") or parts.scheme.startswith("unix") else ""
-    return host.lower()
+    if parts.hostname:
+        return [parts.hostname.lower()]
+    if parts.scheme.startswith("unix"):
+        return []
+    entries = [e.strip() for v in parse_qs(parts.query).get("host", []) for e in v.split(",") if e.strip()]
+    if not entries:
+        return [""]
+    return [(urlsplit(f"//{e}").hostname or "").lower() for e in entries if not e.startswith("/")]
 
 
 def host_allowed(host: str, allowed: tuple[str, ...]) -> bool:
@@ -190,14 +197,12 @@ def residency_problems(settings: Settings) -> list[str]:
     for setting, value in endpoints:
         if not value:
             continue
-        host = _host_of(setting, value)
-        if host is None:
-            continue
-        if not host or not host_allowed(host, settings.residency.allowed_hosts):
-            problems.append(
-                f"{setting} points at host {host or '(none)'!r}, which is not in RESIDENCY_ALLOWED_HOSTS; "
-                "data may only go to services hosted in Russia (R-SEC-6)"
-            )
+        for host in _hosts_of(setting, value):
+            if not host or not host_allowed(host, settings.residency.allowed_hosts):
+                problems.append(
+                    f"{setting} points at host {host or '(none)'!r}, which is not in RESIDENCY_ALLOWED_HOSTS; "
+                    "data may only go to services hosted in Russia (R-SEC-6)"
+                )
     return problems
 
 
