@@ -1,0 +1,1 @@
+"""Tests of the background work: broker, actors, outbox relay, scheduler."""

@@ -1,0 +1,160 @@
+"""Dramatiq actors. `dramatiq workers.actors` loads this module in every worker process.
+
+Importing the module builds the broker from the environment and declares the actors, nothing more: the scheduler
+imports it too, to know which topics exist. Logging, telemetry and connections belong to a worker process and are
+set up when Dramatiq boots one (`WorkerProcess` below).
+
+Actors are `async def`. Dramatiq's AsyncIO middleware runs them on one event loop thread per worker process and
+the worker threads wait for them, so the process keeps a single asyncpg pool and a single async Redis client,
+both created lazily on that loop. Per-thread loops would need a pool per thread, and `asyncio.run` per job would
+open and close connections for every job, since asyncpg connections cannot move between loops.
+
+Delivery is at least once (the relay may send an event twice, a crashed worker's messages come back): every actor
+runs its work through `run_once`, keyed by the outbox event id.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import dramatiq
+from dramatiq.asyncio import get_event_loop_thread
+from dramatiq.broker import Broker
+from dramatiq.worker import Worker
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.trace import TracerProvider
+from redis.asyncio import Redis
+from sqlalchemy import text
+
+from services.config import load_settings
+from services.db import Database, create_engine
+from services.telemetry import configure_logging, setup_telemetry
+from workers.broker import COMMAND_TIMEOUT_S, CONNECT_TIMEOUT_S, setup_broker
+from workers.telemetry import hide_message_arguments
+
+logger = logging.getLogger(__name__)
+
+settings = load_settings()
+broker = setup_broker(settings)
+
+# A claim outlives any actor's time limit, so a job whose worker died frees its event once the claim expires.
+CLAIM_TTL_S = 15 * 60
+# Duplicates arrive within minutes (a relay pass whose commit failed, a dead worker's messages after ~60 s);
+# a day is ample and bounds Redis memory to roughly (events per day) x 100 bytes.
+DONE_TTL_S = 24 * 60 * 60
+
+
+@dataclass
+class _ProcessState:
+    database: Database | None = None
+    redis: Redis | None = None
+    tracer_provider: TracerProvider | None = None
+    meter_provider: MeterProvider | None = None
+
+
+_process = _ProcessState()
+
+
+class WorkerProcess(dramatiq.Middleware):
+    """Sets up a worker process after Dramatiq forks it, and closes its connections when it stops."""
+
+    def after_process_boot(self, broker: Broker) -> None:
+        # Dramatiq points stderr at the pipe its main process reads, then imports this module, then calls this:
+        # JSON lines go through that pipe to the main process's stderr.
+        configure_logging(settings.telemetry.log_level)
+        hide_message_arguments()
+        _process.tracer_provider, _process.meter_provider = setup_telemetry(
+            settings.telemetry.service_name, role="worker", otlp_endpoint=settings.outbound.otlp_endpoint
+        )
+
+    def after_worker_shutdown(self, broker: Broker, worker: Worker) -> None:
+        # Declared after AsyncIO, so this runs while the loop is still alive (after-hooks run in reverse order).
+        loop_thread = get_event_loop_thread()
+        if loop_thread is not None:
+            loop_thread.run_coroutine(_close_connections())
+        # Forked processes end without running atexit handlers: flush what telemetry still holds now.
+        for provider in (_process.tracer_provider, _process.meter_provider):
+            if provider is not None:
+                provider.shutdown()
+
+
+broker.add_middleware(WorkerProcess())
+
+
+async def _close_connections() -> None:
+    if _process.database is not None:
+        await _process.database.dispose()
+    if _process.redis is not None:
+        await _process.redis.aclose()
+
+
+def database() -> Database:
+    """The worker process's database; call it from an actor only (it lives on the actors' event loop).
+
+    A job opens its own session from it (`database().transaction(...)`), which commits or rolls back as the job
+    ends; a fan-out job opens one session per school.
+    """
+    # Every actor coroutine runs on the one loop thread and nothing awaits between the check and the assignment,
+    # so no lock is needed.
+    if _process.database is None:
+        _process.database = Database(create_engine(settings, application_name="worker"))
+    return _process.database
+
+
+def redis_client() -> Redis:
+    """The worker process's async Redis client; call it from an actor only."""
+    if _process.redis is None:
+        assert settings.redis.url is not None
+        _process.redis = Redis.from_url(
+            settings.redis.url, socket_connect_timeout=CONNECT_TIMEOUT_S, socket_timeout=COMMAND_TIMEOUT_S
+        )
+    return _process.redis
+
+
+def redis_key(*parts: str | int) -> str:
+    """A Redis key under the deployment's namespace."""
+    return ":".join((settings.redis.namespace, *map(str, parts)))
+
+
+class AlreadyRunning(Exception):
+    """Another delivery of the same event is being handled right now."""
+
+
+async def run_once(actor_name: str, event_id: int, work: Callable[[], Awaitable[Any]]) -> bool:
+    """Run `work` unless this event was already handled; False when it was.
+
+    The key is claimed before the work and marked done after it. A failed job releases its claim so its retry
+    runs; a duplicate that meets a claim still running raises, so Dramatiq retries it later instead of dropping
+    it (the first delivery may yet fail). Work that writes to PostgreSQL should also be idempotent there (a
+    unique event id), since Redis is not the system of record.
+    """
+    redis = redis_client()
+    key = redis_key("once", actor_name, event_id)
+    if not await redis.set(key, "running", nx=True, ex=CLAIM_TTL_S):
+        if await redis.get(key) == b"done":
+            return False
+        raise AlreadyRunning(f"{actor_name} event {event_id} is being handled by another delivery")
+    try:
+        await work()
+    except BaseException:
+        await redis.delete(key)
+        raise
+    await redis.set(key, "done", ex=DONE_TTL_S)
+    return True
+
+
+@dramatiq.actor(actor_name="system.heartbeat", max_retries=5, min_backoff=1_000, max_backoff=30_000, time_limit=60_000)
+async def heartbeat(*, event_id: int, school_id: int | None = None) -> None:
+    """Prove the path outbox → relay → Redis → worker → PostgreSQL: record when a worker last ran a job."""
+
+    async def beat() -> None:
+        async with database().transaction() as session:
+            await session.execute(text("SELECT 1"))
+        await redis_client().set(redis_key("heartbeat", "worker"), datetime.now(UTC).isoformat())
+
+    if not await run_once("system.heartbeat", event_id, beat):
+        logger.info("system.heartbeat: event %s already handled, skipped", event_id)

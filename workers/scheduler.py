@@ -1,0 +1,166 @@
+"""`python -m workers.scheduler`: the periodic jobs of the system, until SIGINT or SIGTERM.
+
+Every second it relays the outbox to Dramatiq and records its own heartbeat; every 30 s it writes a
+`system.heartbeat` event to the outbox, so the worker's heartbeat proves the whole path a real event takes.
+Running two schedulers is safe (the relay locks rows with SKIP LOCKED); it only doubles the heartbeat events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+import dramatiq
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from redis.asyncio import Redis
+
+from services.config import ConfigError, Settings, load_settings
+from services.db import Database, create_engine
+from services.outbox.service import add_event
+from services.telemetry import configure_logging, setup_telemetry
+from workers.broker import COMMAND_TIMEOUT_S, CONNECT_TIMEOUT_S
+from workers.outbox_relay import relay_once
+
+logger = logging.getLogger("workers.scheduler")
+
+RELAY_EVERY_S = 1
+HEARTBEAT_EVERY_S = 30
+RELAY_BATCH = 100
+# A backlog (after a Redis outage) drains batch after batch within one tick, up to this long.
+RELAY_BUDGET_S = 0.8
+STOP_GRACE_S = 10.0
+
+
+class Jobs:
+    """The scheduler's jobs and what they share: the database, Redis, the broker."""
+
+    def __init__(self, settings: Settings, db: Database, redis: Redis, broker: dramatiq.Broker) -> None:
+        self.settings, self.db, self.redis, self.broker = settings, db, redis, broker
+        self.running: set[asyncio.Task[None]] = set()
+
+    def tracked(self, job: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+        """Wrap a job so a stop can wait for it: APScheduler's shutdown cancels running coroutines outright."""
+
+        async def run() -> None:
+            task = asyncio.current_task()
+            assert task is not None
+            self.running.add(task)
+            try:
+                await job()
+            finally:
+                self.running.discard(task)
+
+        return run
+
+    async def relay(self) -> None:
+        await self._mark_alive()
+        deadline = time.monotonic() + RELAY_BUDGET_S
+        try:
+            while await relay_once(self.db, self.broker, batch=RELAY_BATCH) == RELAY_BATCH:
+                if time.monotonic() > deadline:
+                    break
+        except Exception:
+            # The next tick tries again; a database outage must not stop the scheduler.
+            logger.exception("outbox relay failed")
+
+    async def heartbeat(self) -> None:
+        try:
+            async with self.db.transaction() as session:
+                await add_event(session, topic="system.heartbeat", payload={}, school_id=None)
+        except Exception:
+            logger.exception("could not write the heartbeat event")
+
+    async def _mark_alive(self) -> None:
+        key = f"{self.settings.redis.namespace}:heartbeat:scheduler"
+        try:
+            await self.redis.set(key, datetime.now(UTC).isoformat())
+        except Exception as exc:
+            # Redis down is the relay's business too; one short line per tick is enough here.
+            logger.warning("could not write the scheduler heartbeat: %s", type(exc).__name__)
+
+
+async def run(settings: Settings) -> None:
+    # The actors module builds the broker from the same environment and declares every topic the relay may send;
+    # it reads the environment at import, so it is imported only once the settings were validated.
+    from workers import actors
+
+    assert settings.redis.url is not None
+    db = Database(create_engine(settings, application_name="scheduler", pool_size=2))
+    redis = Redis.from_url(
+        settings.redis.url, socket_connect_timeout=CONNECT_TIMEOUT_S, socket_timeout=COMMAND_TIMEOUT_S
+    )
+    jobs = Jobs(settings, db, redis, actors.broker)
+    scheduler = AsyncIOScheduler(timezone=UTC)
+    now = datetime.now(UTC)
+    # max_instances=1: a slow relay pass is never overlapped by the next; coalesce: missed ticks run once.
+    scheduler.add_job(
+        jobs.tracked(jobs.relay),
+        "interval",
+        seconds=RELAY_EVERY_S,
+        id="outbox-relay",
+        name="outbox-relay",
+        max_instances=1,
+        coalesce=True,
+        next_run_time=now,
+    )
+    scheduler.add_job(
+        jobs.tracked(jobs.heartbeat),
+        "interval",
+        seconds=HEARTBEAT_EVERY_S,
+        id="heartbeat",
+        name="heartbeat",
+        max_instances=1,
+        coalesce=True,
+        next_run_time=now,
+    )
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    scheduler.start()
+    logger.info("scheduler started")
+    try:
+        await stop.wait()
+        logger.info("scheduler stopping")
+        scheduler.pause()
+        # Let a relay pass finish its transaction rather than cancel it between Redis and the commit.
+        if jobs.running:
+            await asyncio.wait(set(jobs.running), timeout=STOP_GRACE_S)
+        scheduler.shutdown(wait=False)
+        await asyncio.sleep(0)  # the shutdown is scheduled on the loop; let it run
+    finally:
+        await redis.aclose()
+        await db.dispose()
+    logger.info("scheduler stopped")
+
+
+def main() -> int:
+    try:
+        settings = load_settings()
+        settings.require_backends()
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)  # logging is not configured yet
+        return 2
+    configure_logging(settings.telemetry.log_level)
+    if settings.telemetry.log_level.upper() != "DEBUG":
+        # APScheduler logs two lines per job run at INFO, twice a second here; failures still show as warnings.
+        logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
+    tracer_provider, meter_provider = setup_telemetry(
+        settings.telemetry.service_name, role="scheduler", otlp_endpoint=settings.outbound.otlp_endpoint
+    )
+    try:
+        asyncio.run(run(settings))
+    finally:
+        tracer_provider.shutdown()
+        meter_provider.shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
