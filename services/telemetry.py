@@ -11,6 +11,7 @@ import json
 import logging
 import re
 import sys
+import traceback
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -66,8 +67,9 @@ class JsonFormatter(logging.Formatter):
         if span_context.is_valid:
             entry["trace_id"] = format(span_context.trace_id, "032x")
         if record.exc_info and record.exc_info[0] is not None:
+            # Frames only: an exception's message may quote stored values (asyncpg's "Key (…)=(…)"), so it stays out.
             entry["error"] = record.exc_info[0].__name__
-            entry["stack"] = self.formatException(record.exc_info)
+            entry["stack"] = "".join(traceback.format_tb(record.exc_info[2])) + record.exc_info[0].__name__
         return json.dumps(entry, ensure_ascii=False)
 
 
