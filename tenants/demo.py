@@ -132,8 +132,8 @@ class DemoInfo:
 
     def to_json(self) -> str:
         data = asdict(self)
-        data.pop("created")
-        data.pop("secrets_issued")
+        for transient in ("created", "secrets_issued", "base_url"):
+            data.pop(transient)
         return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
     @classmethod
@@ -145,7 +145,6 @@ class DemoInfo:
             logins=tuple(
                 DemoLogin(**{**login, "schools": tuple(login["schools"])}) for login in data["logins"]
             ),
-            base_url=data.get("base_url", ""),
         )
 
 

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Lint, type-check and test: bash infra/local/test.sh [pytest arguments]
+# Without DATABASE_URL / REDIS_URL the suite starts embedded PostgreSQL and Redis in a temporary folder.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+bash infra/local/install.sh
+.venv/bin/ruff check .
+.venv/bin/mypy services workers tenants infra
+exec .venv/bin/pytest -q "$@"
