@@ -20,8 +20,9 @@ from opentelemetry import metrics, trace
 from opentelemetry.context import Context
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace import Event, ReadableSpan, Span, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.trace import Status
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 school_id_var: contextvars.ContextVar[int | None] = contextvars.ContextVar("school_id", default=None)
@@ -88,7 +89,8 @@ def configure_logging(level: str) -> None:
 
 
 class SchoolSpanProcessor(SpanProcessor):
-    """Copies the bound school id onto every span started while it is bound (SQL, jobs, HTTP)."""
+    """Copies the bound school id onto every span started while it is bound (SQL, jobs, HTTP), and strips
+    exception messages from spans before they are exported."""
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
         school_id = school_id_var.get()
@@ -96,7 +98,19 @@ class SchoolSpanProcessor(SpanProcessor):
             span.set_attribute(SCHOOL_ATTRIBUTE, school_id)
 
     def on_end(self, span: ReadableSpan) -> None:
-        pass
+        """Keep only error types: instrumentations put exception text (PostgreSQL's DETAIL quotes row values)
+        into the status and exception events. Runs before the exporting processor, which was added later."""
+        if span.status.description:
+            span._status = Status(span.status.status_code)
+        if any(event.name == "exception" for event in span.events):
+            span._events = tuple(_scrubbed(event) for event in span.events)
+
+
+def _scrubbed(event: Event) -> Event:
+    if event.name != "exception":
+        return event
+    kept = {"exception.type": (event.attributes or {}).get("exception.type", "")}
+    return Event(event.name, kept, event.timestamp)
 
 
 _tracer_provider: TracerProvider | None = None

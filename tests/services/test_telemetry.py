@@ -161,12 +161,6 @@ async def failed_person_insert(app: Litestar, make_school: MakeSchool) -> DBAPIE
     return caught.value
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="PostgreSQL's DETAIL (row values) reaches the SQL span's status: the SQLAlchemy instrumentation sets "
-    "Status(ERROR, str(original_exception)). Needs a decision outside tests: e.g. a span exporter/processor in "
-    "services/telemetry.py that drops status descriptions of db spans, or a wrapper around the instrumentation.",
-)
 async def test_a_refused_write_puts_no_personal_data_into_spans(
     app: Litestar, client: httpx.AsyncClient, make_school: MakeSchool, spans: InMemorySpanExporter
 ) -> None:
@@ -176,13 +170,6 @@ async def test_a_refused_write_puts_no_personal_data_into_spans(
     assert_nowhere(spans, "Задунайская", "Евлампия")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="JsonFormatter writes the whole exception text into `stack`; for database errors that text holds "
-    "PostgreSQL's DETAIL (row values) and SQLAlchemy's [parameters: …]. Needs a decision: hide_parameters=True "
-    "in services/db.py create_engine is not enough (DETAIL stays); JsonFormatter must drop exception messages "
-    "of DBAPIError (keep class names and frames) or errors.py must log without exc_info text.",
-)
 async def test_a_refused_write_puts_no_personal_data_into_the_error_log(
     app: Litestar, client: httpx.AsyncClient, make_school: MakeSchool
 ) -> None:
