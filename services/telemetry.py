@@ -86,6 +86,8 @@ def configure_logging(level: str) -> None:
         logger.propagate = True
     # Access lines carry full URLs (query strings may hold names); HTTP spans and metrics cover traffic.
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    # APScheduler logs every run of every job (the outbox relay runs each second).
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 class SchoolSpanProcessor(SpanProcessor):

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -39,9 +41,12 @@ class Backends:
 
 
 @pytest.fixture(scope="session")
-def backends(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backends]:
-    data_dir = tmp_path_factory.mktemp("journal")
-    stops: list[Callable[[], None]] = []
+def backends() -> Iterator[Backends]:
+    # Not under pytest's basetemp: as root, pgserver runs PostgreSQL as its own user, which must be able to
+    # enter every parent folder, and concurrent pytest sessions reset /tmp/pytest-of-root to mode 0700.
+    data_dir = Path(tempfile.mkdtemp(prefix="journal-test-"))
+    data_dir.chmod(0o755)
+    stops: list[Callable[[], None]] = [lambda: shutil.rmtree(data_dir, ignore_errors=True)]
     database = f"journal_test_{RUN_ID}"
     server_url = os.environ.get("DATABASE_URL")
     with quiet_platformdirs():

@@ -9,6 +9,7 @@ import contextlib
 import os
 import re
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -123,5 +124,8 @@ def start_redis(folder: Path, *, appendonly: bool = True) -> EmbeddedRedis:
 @contextlib.contextmanager
 def quiet_platformdirs() -> Iterator[None]:
     """pgserver asks platformdirs for a runtime dir; give it one so it does not warn on every start."""
-    os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")  # noqa: S108 - only a fallback for a lock folder
+    if "XDG_RUNTIME_DIR" not in os.environ:
+        runtime = Path(tempfile.gettempdir()) / f"journal-runtime-{os.getuid()}"
+        runtime.mkdir(mode=0o700, exist_ok=True)
+        os.environ["XDG_RUNTIME_DIR"] = str(runtime)
     yield
