@@ -24,7 +24,7 @@ from sqlalchemy import text
 from infra.local.embedded import quiet_platformdirs, run_admin_sql, start_postgres
 from services.config import load_settings
 from services.db import Database, create_engine, libpq_url
-from services.region.models import Municipality, Region
+from services.region.service import add_region_with_municipality
 from tenants.migrate import migrate_everything, migrate_platform
 from tenants.provisioning import create_school
 from tenants.schema_migrations import script_directory
@@ -44,12 +44,9 @@ async def run(database_url: str, schools: int, jobs: int) -> None:
     db = Database(create_engine(settings, application_name="bench"))
     await migrate_platform(db)
     async with db.transaction() as session:
-        region = Region(code=f"B{uuid.uuid4().hex[:6]}", name="Нагрузочная область")
-        session.add(region)
-        await session.flush()
-        municipality = Municipality(region_id=region.id, name="Нагрузочный район")
-        session.add(municipality)
-        await session.flush()
+        _, municipality = await add_region_with_municipality(
+            session, code=f"B{uuid.uuid4().hex[:6]}", name="Нагрузочная область", municipality="Нагрузочный район"
+        )
         municipality_id = municipality.id
 
     old = previous_school_revision()

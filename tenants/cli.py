@@ -19,7 +19,8 @@ from sqlalchemy import select
 
 from services.config import ConfigError, Settings, load_settings
 from services.db import Database, create_engine
-from services.region.models import Municipality, Region, School
+from services.region.models import Region, School
+from services.region.service import add_municipality
 from tenants.migrate import migrate_everything
 from tenants.names import InvalidName
 from tenants.provisioning import ProvisioningError, create_school, set_status
@@ -57,9 +58,7 @@ async def _add_municipality(db: Database, args: argparse.Namespace) -> int:
         region_id = await session.scalar(select(Region.id).where(Region.code == args.region))
         if region_id is None:
             raise ProvisioningError(f"no region with code {args.region!r}")
-        municipality = Municipality(region_id=region_id, name=args.name)
-        session.add(municipality)
-        await session.flush()
+        municipality = await add_municipality(session, region_id=region_id, name=args.name)
         print(f"municipality {municipality.id}")
     return 0
 

@@ -25,7 +25,7 @@ from litestar import Litestar
 from infra.local.embedded import quiet_platformdirs, run_admin_sql, start_postgres, start_redis
 from services.config import Settings, load_settings
 from services.db import Database, create_engine, libpq_url
-from services.region.models import Municipality, Region
+from services.region.service import add_region_with_municipality
 from tenants.provisioning import ProvisionedSchool, create_school
 from tenants.schema_migrations import upgrade_platform
 
@@ -100,12 +100,9 @@ async def db(settings: Settings) -> AsyncIterator[Database]:
 @pytest.fixture(scope="session")
 async def municipality_id(db: Database) -> int:
     async with db.transaction() as session:
-        region = Region(code=f"T{RUN_ID}", name="Тестовая область")
-        session.add(region)
-        await session.flush()
-        municipality = Municipality(region_id=region.id, name="Тестовый район")
-        session.add(municipality)
-        await session.flush()
+        _, municipality = await add_region_with_municipality(
+            session, code=f"T{RUN_ID}", name="Тестовая область", municipality="Тестовый район"
+        )
         return municipality.id
 
 

@@ -98,26 +98,10 @@ async def run(settings: Settings) -> None:
     scheduler = AsyncIOScheduler(timezone=UTC)
     now = datetime.now(UTC)
     # max_instances=1: a slow relay pass is never overlapped by the next; coalesce: missed ticks run once.
-    scheduler.add_job(
-        jobs.tracked(jobs.relay),
-        "interval",
-        seconds=RELAY_EVERY_S,
-        id="outbox-relay",
-        name="outbox-relay",
-        max_instances=1,
-        coalesce=True,
-        next_run_time=now,
-    )
-    scheduler.add_job(
-        jobs.tracked(jobs.heartbeat),
-        "interval",
-        seconds=HEARTBEAT_EVERY_S,
-        id="heartbeat",
-        name="heartbeat",
-        max_instances=1,
-        coalesce=True,
-        next_run_time=now,
-    )
+    periodic = (("outbox-relay", jobs.relay, RELAY_EVERY_S), ("heartbeat", jobs.heartbeat, HEARTBEAT_EVERY_S))
+    for name, job, every in periodic:
+        scheduler.add_job(jobs.tracked(job), "interval", seconds=every, id=name, name=name, max_instances=1,
+                          coalesce=True, next_run_time=now)
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
