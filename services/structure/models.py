@@ -75,3 +75,13 @@ class SchoolSetting(SchoolBase):
     key: Mapped[str] = mapped_column(String(80), primary_key=True)
     value: Mapped[Any] = mapped_column(JSONB)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Guardianship(SchoolBase):
+    """A guardian (родитель, законный представитель) of a student: what a parent may see (R-ROLE-4)."""
+
+    __tablename__ = "guardianship"
+
+    guardian_id: Mapped[int] = mapped_column(ForeignKey("person.id"), primary_key=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("person.id"), primary_key=True, index=True)
+    relation: Mapped[str] = mapped_column(String(40), server_default="законный представитель")
