@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from litestar import Litestar, get
+from litestar.config.csrf import CSRFConfig
 from litestar.enums import ScopeType
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
@@ -22,6 +24,11 @@ from services.config import Settings, load_settings
 from services.db import Database, create_engine
 from services.errors import problem_response
 from services.health import HealthController
+from services.identity.controllers import AuthController, SchoolAccessController
+from services.identity.pages import IdentityPages, RolePages
+from services.identity.policy import OPENAPI_PATH, PUBLIC, authorize
+from services.identity.sessions import SessionStore
+from services.identity.throttle import LoginThrottle
 from services.runtime import Runtime
 from services.structure.controllers import StructureController
 from services.structure.pages import SchoolPages
@@ -64,7 +71,7 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
-@get("/", include_in_schema=False)
+@get("/", include_in_schema=False, opt=PUBLIC)
 async def index() -> Template:
     return Template("index.html")
 
@@ -85,7 +92,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         )
         assert settings.redis.url is not None
         redis = Redis.from_url(settings.redis.url, socket_timeout=2, socket_connect_timeout=2)
-        app.state.runtime = Runtime(settings, db, SchoolRegistry(db, settings.http.registry_ttl_s), redis)
+        namespace = settings.redis.namespace
+        app.state.runtime = Runtime(
+            settings, db, SchoolRegistry(db, settings.http.registry_ttl_s), redis,
+            SessionStore(redis, namespace, settings.security.session_max_hours * 3600),
+            LoginThrottle(redis, namespace),
+        )
         try:
             yield
         finally:
@@ -96,14 +108,23 @@ def create_app(settings: Settings | None = None) -> Litestar:
         scrub_http_span(span, scope)  # type: ignore[arg-type]
 
     return Litestar(
-        route_handlers=[index, HealthController, StructureController, SchoolPages],
+        route_handlers=[
+            index, HealthController, StructureController, SchoolPages,
+            AuthController, SchoolAccessController, IdentityPages, RolePages,
+        ],
+        guards=[authorize],
+        csrf_config=CSRFConfig(
+            secret=settings.security.secret_key or secrets.token_hex(32),
+            cookie_secure=settings.public_url.startswith("https://"),
+            cookie_samesite="strict",
+        ),
         lifespan=[lifespan],
         middleware=[request_id_middleware],
         exception_handlers={Exception: problem_response},
         openapi_config=OpenAPIConfig(
             title="Электронный журнал — API",
             version="1",
-            path="/schema",
+            path=OPENAPI_PATH,
             description="API школ региона",
             # JSON only: the HTML viewers load scripts from foreign CDNs (R-SEC-6).
             render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])],

@@ -65,6 +65,17 @@ class HttpSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class SecuritySettings:
+    secret_key: str = env(
+        "JOURNAL_SECRET_KEY", "", "signs CSRF tokens; the same in every API process (the launcher makes one)"
+    )
+    session_idle_minutes: int = env(
+        "SESSION_IDLE_MINUTES", 30, "a session unused this long ends (R-SEC-4); a school's own setting wins"
+    )
+    session_max_hours: int = env("SESSION_MAX_HOURS", 12, "a session ends this long after login, however used")
+
+
+@dataclass(frozen=True, slots=True)
 class OutboundSettings:
     """Every service outside this process that receives data: each one is checked against residency."""
 
@@ -95,6 +106,7 @@ class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     redis: RedisSettings = field(default_factory=RedisSettings)
     http: HttpSettings = field(default_factory=HttpSettings)
+    security: SecuritySettings = field(default_factory=SecuritySettings)
     outbound: OutboundSettings = field(default_factory=OutboundSettings)
     residency: ResidencySettings = field(default_factory=ResidencySettings)
     telemetry: TelemetrySettings = field(default_factory=TelemetrySettings)
@@ -215,6 +227,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         problems.append(f"LOG_LEVEL={settings.telemetry.log_level!r} must be one of {', '.join(_LOG_LEVELS)}")
     if not 1 <= settings.http.port <= 65535:
         problems.append(f"JOURNAL_PORT={settings.http.port} must be between 1 and 65535")
+    if settings.security.secret_key and len(settings.security.secret_key) < 32:
+        problems.append("JOURNAL_SECRET_KEY must be at least 32 characters")
+    if settings.security.session_idle_minutes < 1 or settings.security.session_max_hours < 1:
+        problems.append("SESSION_IDLE_MINUTES and SESSION_MAX_HOURS must be positive")
     if settings.database.pool_size < 1:
         problems.append("DB_POOL_SIZE must be at least 1")
     try:

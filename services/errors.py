@@ -9,10 +9,11 @@ from __future__ import annotations
 import logging
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import quote
 
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
-from litestar.response import Template
+from litestar.response import Redirect, Template
 
 from services.telemetry import current_request_id, new_request_id
 
@@ -87,6 +88,8 @@ def problem_response(request: Request[Any, Any, Any], exc: Exception) -> Respons
     if isinstance(exc, HTTPException) and exc.headers:
         headers.update(exc.headers)
     if not _wants_problem(request):
+        if status == 401:
+            return Redirect(f"/login?next={quote(request.url.path)}", status_code=303)
         return Template(
             template_name="error.html",
             context={"status": status, "title": _title(status), "detail": detail, "request_id": request_id},

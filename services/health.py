@@ -10,6 +10,7 @@ from litestar import Controller, Response, get
 from litestar.di import NamedDependency, Provide
 from sqlalchemy import text
 
+from services.identity.policy import PUBLIC
 from services.runtime import Runtime, provide_runtime
 
 CHECK_TIMEOUT_S = 2.0
@@ -29,11 +30,11 @@ class HealthController(Controller):
     tags = ["health"]
     dependencies = {"runtime": Provide(provide_runtime, sync_to_thread=False)}
 
-    @get("/live", summary="The process is up")
+    @get("/live", summary="The process is up", opt=PUBLIC)
     async def live(self) -> dict[str, str]:
         return {"status": "ok"}
 
-    @get("/ready", summary="PostgreSQL and Redis answer")
+    @get("/ready", summary="PostgreSQL and Redis answer", opt=PUBLIC)
     async def ready(self, runtime: NamedDependency[Runtime]) -> Response[dict[str, Any]]:
         async def postgres() -> None:
             async with runtime.db.engine.connect() as conn:

@@ -9,6 +9,8 @@ from redis.asyncio import Redis
 
 from services.config import Settings
 from services.db import Database
+from services.identity.sessions import SessionStore
+from services.identity.throttle import LoginThrottle
 from tenants.registry import SchoolRegistry
 
 
@@ -18,6 +20,8 @@ class Runtime:
     db: Database
     registry: SchoolRegistry
     redis: Redis
+    sessions: SessionStore
+    throttle: LoginThrottle
 
 
 def provide_runtime(state: State) -> Runtime:

@@ -26,7 +26,7 @@ _UNAVAILABLE = {
 }
 
 
-async def provide_school(school_slug: FromPath[str], runtime: NamedDependency[Runtime]) -> SchoolRecord:
+async def resolve_school(runtime: Runtime, school_slug: str) -> SchoolRecord:
     """The registry's record of the school named in the URL; 404 when unknown, 403 when not working."""
     record = await runtime.registry.resolve(school_slug) if SLUG_RE.fullmatch(school_slug) else None
     if record is None:
@@ -35,6 +35,10 @@ async def provide_school(school_slug: FromPath[str], runtime: NamedDependency[Ru
         raise SchoolUnavailable(_UNAVAILABLE.get(record.status, "Школа сейчас недоступна."))
     bind_school(record.id)
     return record
+
+
+async def provide_school(school_slug: FromPath[str], runtime: NamedDependency[Runtime]) -> SchoolRecord:
+    return await resolve_school(runtime, school_slug)
 
 
 async def provide_school_session(

@@ -150,3 +150,52 @@ async def client(server_url: str) -> AsyncIterator[httpx.AsyncClient]:
     limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
     async with httpx.AsyncClient(base_url=server_url, limits=limits, timeout=30) as http:
         yield http
+
+
+SignIn = Callable[..., Awaitable[httpx.AsyncClient]]
+TEST_PASSWORD = "проверка-2026-пароль"
+
+
+async def _csrf_header(request: httpx.Request) -> None:
+    """Send the CSRF cookie back as the header, as the pages' scripts do (double-submit)."""
+    token = request.headers.get("cookie", "")
+    for part in token.split(";"):
+        name, _, value = part.strip().partition("=")
+        if name == "csrftoken":
+            request.headers["x-csrftoken"] = value
+
+
+@pytest.fixture
+async def sign_in(db: Database, server_url: str) -> AsyncIterator[SignIn]:
+    """sign_in({school: ["teacher"]}, person_ids={school: 5}) → a client with a live session of a new account."""
+    from sqlalchemy import insert
+
+    from services.identity.models import Account, Membership
+    from services.identity.passwords import hash_password
+
+    clients: list[httpx.AsyncClient] = []
+    password_hash = await hash_password(TEST_PASSWORD)
+
+    async def sign(memberships: dict[ProvisionedSchool, list[str]] | None = None,
+                   person_ids: dict[ProvisionedSchool, int] | None = None,
+                   must_change_password: bool = False) -> httpx.AsyncClient:
+        login = f"user-{uuid.uuid4().hex[:10]}"
+        async with db.transaction() as session:
+            account_id = await session.scalar(insert(Account).values(
+                login=login, password_hash=password_hash, platform_roles=[],
+                must_change_password=must_change_password).returning(Account.id))
+            for school, roles in (memberships or {}).items():
+                await session.execute(insert(Membership).values(
+                    account_id=account_id, school_id=school.id, roles=roles,
+                    person_id=(person_ids or {}).get(school)))
+        http = httpx.AsyncClient(base_url=server_url, timeout=30, event_hooks={"request": [_csrf_header]})
+        clients.append(http)
+        await http.get("/login")
+        response = await http.post("/login", data={"login": login, "password": TEST_PASSWORD})
+        assert response.status_code == 303, response.text
+        http.headers["x-test-login"] = login
+        return http
+
+    yield sign
+    for http in clients:
+        await http.aclose()

@@ -11,6 +11,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.identity.policy import PUBLIC, needs
 from services.structure import repository
 from services.structure.models import ClassUnit
 from services.structure.schemas import ClassUnitOut, SchoolCard
@@ -31,18 +32,18 @@ class StructureController(Controller):
     tags = ["structure"]
     dependencies = SCHOOL_DEPENDENCIES
 
-    @get("/", summary="The school's card")
+    @get("/", summary="The school's card", opt=PUBLIC)
     async def card(self, school: NamedDependency[SchoolRecord]) -> SchoolCard:
         return SchoolCard(slug=school.slug, name=school.name, time_zone=school.time_zone, status=school.status)
 
-    @get("/classes", summary="Classes with today's number of students")
+    @get("/classes", summary="Classes with today's number of students", opt=needs("structure.read"))
     async def classes(
         self, school: NamedDependency[SchoolRecord], session: NamedDependency[AsyncSession]
     ) -> list[ClassUnitOut]:
         rows = await repository.classes_with_counts(session, school_today(school).date())
         return [_out(unit, n) for unit, n in rows]
 
-    @get("/classes/{class_id:int}", summary="One class")
+    @get("/classes/{class_id:int}", summary="One class", opt=needs("structure.read"))
     async def class_unit(
         self, school: NamedDependency[SchoolRecord], session: NamedDependency[AsyncSession], class_id: FromPath[int]
     ) -> ClassUnitOut:

@@ -7,6 +7,7 @@ from litestar.di import NamedDependency
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.identity.policy import needs
 from services.structure import repository
 from services.structure.controllers import school_today
 from tenants.registry import SchoolRecord
@@ -18,7 +19,7 @@ class SchoolPages(Controller):
     include_in_schema = False
     dependencies = SCHOOL_DEPENDENCIES
 
-    @get("/")
+    @get("/", opt=needs("school.view"))
     async def home(self, school: NamedDependency[SchoolRecord], session: NamedDependency[AsyncSession]) -> Template:
         classes = await repository.classes_with_counts(session, school_today(school).date())
         return Template("school_home.html", context={"school": school, "classes": classes})

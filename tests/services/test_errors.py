@@ -14,7 +14,7 @@ from sqlalchemy import text
 from services.db import Database
 from services.telemetry import JsonFormatter
 from tenants.provisioning import ProvisionedSchool
-from tests.conftest import MakeSchool
+from tests.conftest import MakeSchool, SignIn
 
 PROBLEM_FIELDS = {"type", "title", "status", "detail", "instance", "request_id"}
 CYRILLIC = re.compile(r"[А-Яа-яЁё]")
@@ -78,7 +78,7 @@ async def test_a_well_formed_request_id_is_echoed(client: httpx.AsyncClient) -> 
     assert response.status_code == 200
     assert response.headers["x-request-id"] == "lb-2f9c1e7a-0001"
 
-    problem = await client.get("/api/v1/schools/no-such-school/classes", headers={"X-Request-ID": "lb-2f9c1e7a-0002"})
+    problem = await client.get("/api/v1/schools/no-such-school/", headers={"X-Request-ID": "lb-2f9c1e7a-0002"})
     assert problem.status_code == 404
     assert problem.headers["x-request-id"] == "lb-2f9c1e7a-0002"
     assert problem.json()["request_id"] == "lb-2f9c1e7a-0002"
@@ -116,18 +116,21 @@ def error_log() -> Iterator[list[dict[str, object]]]:
         logger.removeHandler(handler)
 
 
-async def broken_school(db: Database, make_school: MakeSchool) -> ProvisionedSchool:
-    """A school whose schema is gone while the registry still lists it: every query on it fails."""
+async def broken_school(db: Database, make_school: MakeSchool, sign_in: SignIn) -> tuple[ProvisionedSchool,
+                                                                                         httpx.AsyncClient]:
+    """A school whose schema is gone while the registry still lists it (every query on it fails), and a
+    signed-in member of it."""
     school = await make_school()
+    client = await sign_in({school: ["teacher"]})
     async with db.engine.begin() as conn:
         await conn.execute(text(f'DROP SCHEMA "{school.schema}" CASCADE'))
-    return school
+    return school, client
 
 
 async def test_an_unexpected_failure_is_a_500_problem_without_internals(
-    db: Database, client: httpx.AsyncClient, make_school: MakeSchool, error_log: list[dict[str, object]]
+    db: Database, sign_in: SignIn, make_school: MakeSchool, error_log: list[dict[str, object]]
 ) -> None:
-    school = await broken_school(db, make_school)
+    school, client = await broken_school(db, make_school, sign_in)
     response = await client.get(f"/api/v1/schools/{school.slug}/classes")
     body = assert_problem(response, 500)
     assert body["title"] == "Внутренняя ошибка сервера"
@@ -144,9 +147,9 @@ async def test_an_unexpected_failure_is_a_500_problem_without_internals(
 
 
 async def test_an_unexpected_failure_on_a_page_is_the_russian_500_page(
-    db: Database, client: httpx.AsyncClient, make_school: MakeSchool
+    db: Database, sign_in: SignIn, make_school: MakeSchool
 ) -> None:
-    school = await broken_school(db, make_school)
+    school, client = await broken_school(db, make_school, sign_in)
     response = await client.get(f"/s/{school.slug}/", headers={**HTML, "X-Request-ID": "support-call-000123"})
     assert response.status_code == 500
     assert response.headers["content-type"].startswith("text/html")

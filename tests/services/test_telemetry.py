@@ -22,7 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from services.db import Database
 from services.structure.models import ClassUnit, Person
 from services.telemetry import SCHOOL_ATTRIBUTE, JsonFormatter, request_id_var, school_id_var
-from tests.conftest import MakeSchool
+from tests.conftest import MakeSchool, SignIn
 
 
 @pytest.fixture(scope="session")
@@ -85,9 +85,10 @@ def assert_nowhere(exporter: InMemorySpanExporter, *needles: str) -> None:
 
 
 async def test_request_spans_carry_the_school_and_no_query_string(
-    db: Database, client: httpx.AsyncClient, make_school: MakeSchool, spans: InMemorySpanExporter
+    db: Database, sign_in: SignIn, make_school: MakeSchool, spans: InMemorySpanExporter
 ) -> None:
     school = await make_school()
+    client = await sign_in({school: ["teacher"]})
     async with db.transaction(school.schema) as session:
         session.add(ClassUnit(grade=3, letter="Б"))
     path = f"/api/v1/schools/{school.slug}/classes"
@@ -108,9 +109,10 @@ async def test_request_spans_carry_the_school_and_no_query_string(
 
 
 async def test_a_persons_name_from_the_database_reaches_no_span(
-    db: Database, client: httpx.AsyncClient, make_school: MakeSchool, spans: InMemorySpanExporter
+    db: Database, sign_in: SignIn, make_school: MakeSchool, spans: InMemorySpanExporter
 ) -> None:
     school = await make_school()
+    client = await sign_in({school: ["teacher"]})
     async with db.transaction(school.schema) as session:
         session.add(Person(kind="student", last_name="Задунайская", first_name="Евлампия", middle_name="Ильинична"))
         session.add(ClassUnit(grade=7, letter="В"))
@@ -127,9 +129,10 @@ async def test_a_persons_name_from_the_database_reaches_no_span(
 
 
 async def test_concurrent_requests_of_two_schools_keep_their_own_school_id(
-    client: httpx.AsyncClient, make_school: MakeSchool, spans: InMemorySpanExporter
+    sign_in: SignIn, make_school: MakeSchool, spans: InMemorySpanExporter
 ) -> None:
     a, b = await make_school(), await make_school()
+    client = await sign_in({a: ["teacher"], b: ["teacher"]})
     paths = {a.id: f"/api/v1/schools/{a.slug}/classes", b.id: f"/api/v1/schools/{b.slug}/classes"}
     responses = await asyncio.gather(*(client.get(paths[school.id]) for school in (a, b) * 5))
     assert all(r.status_code == 200 for r in responses)

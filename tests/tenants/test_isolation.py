@@ -6,14 +6,13 @@ import asyncio
 import random
 from datetime import date
 
-import httpx
 from litestar import Litestar
 from sqlalchemy import insert, select, text, update
 
 from services.db import Database
 from services.structure.models import ClassUnit, Enrollment, Person
 from tenants.provisioning import ProvisionedSchool, set_status
-from tests.conftest import MakeSchool
+from tests.conftest import MakeSchool, SignIn
 
 
 async def add_class(db: Database, school: ProvisionedSchool, grade: int, letter: str, students: int) -> int:
@@ -29,10 +28,10 @@ async def add_class(db: Database, school: ProvisionedSchool, grade: int, letter:
         return unit.id
 
 
-async def test_same_ids_in_two_schools_never_cross(
-    db: Database, client: httpx.AsyncClient, make_school: MakeSchool
-) -> None:
+async def test_same_ids_in_two_schools_never_cross(db: Database, sign_in: SignIn, make_school: MakeSchool) -> None:
     a, b = await make_school(name="Школа А"), await make_school(name="Школа Б")
+    # One person working in both schools: the only thing that picks the school is the URL.
+    client = await sign_in({a: ["administrator"], b: ["administrator"]})
     id_a = await add_class(db, a, 5, "А", students=3)
     id_b = await add_class(db, b, 7, "Б", students=4)
     assert id_a == id_b == 1, "both schools number their rows from 1: the test is about identical ids"
@@ -67,9 +66,10 @@ async def test_a_write_through_school_a_never_changes_school_b(db: Database, mak
 
 
 async def test_concurrent_requests_across_five_schools_see_only_their_own(
-    db: Database, app: Litestar, client: httpx.AsyncClient, make_school: MakeSchool
+    db: Database, app: Litestar, sign_in: SignIn, make_school: MakeSchool
 ) -> None:
     schools = [await make_school(name=f"Школа {n}") for n in range(5)]
+    client = await sign_in({school: ["teacher"] for school in schools})
     for n, school in enumerate(schools):
         for k in range(n + 1):
             await add_class(db, school, n + 1, "АБВГД"[k], students=0)
@@ -100,9 +100,10 @@ async def test_concurrent_requests_across_five_schools_see_only_their_own(
 
 
 async def test_suspended_school_is_refused_and_unknown_is_not_found(
-    db: Database, app: Litestar, client: httpx.AsyncClient, make_school: MakeSchool
+    db: Database, app: Litestar, sign_in: SignIn, make_school: MakeSchool
 ) -> None:
     school = await make_school()
+    client = await sign_in({school: ["teacher"]})
     assert (await client.get(f"/api/v1/schools/{school.slug}/classes")).status_code == 200
 
     await set_status(db, school.slug, "suspended", actor="tests", reason="проверка")

@@ -1,0 +1,139 @@
+"""Identity API: session login for API clients, the caller's account, roles and password resets of a school."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post, put
+from litestar.di import NamedDependency, Provide
+from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.params import FromPath
+from sqlalchemy import delete, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.errors import Problem
+from services.identity import service
+from services.identity.models import Membership, PlatformAudit, RolePermission
+from services.identity.pages import client_address, session_cookie_response
+from services.identity.permissions import SCHOOL_ROLES
+from services.identity.policy import (
+    PUBLIC,
+    SIGNED_IN,
+    Principal,
+    may_read_student,
+    needs,
+    permission_edit_problems,
+    provide_principal,
+)
+from services.identity.schemas import (
+    LoginIn,
+    MembershipOut,
+    MeOut,
+    RolePermissionsIn,
+    StudentOut,
+    TemporaryPasswordOut,
+)
+from services.region.models import School
+from services.runtime import Runtime, provide_runtime
+from services.structure.models import Person
+from tenants.registry import SchoolRecord
+from tenants.routing import SCHOOL_DEPENDENCIES
+
+_PRINCIPAL = {"principal": Provide(provide_principal, sync_to_thread=False)}
+
+
+class IdentityError(Problem):
+    problem_type = "/problems/identity"
+
+
+def _problem(exc: service.IdentityError) -> IdentityError:
+    return IdentityError(" ".join(exc.messages), status_code=exc.status_code, extra={"messages": exc.messages})
+
+
+class AuthController(Controller):
+    path = "/api/v1"
+    tags = ["identity"]
+    dependencies = {"runtime": Provide(provide_runtime, sync_to_thread=False), **_PRINCIPAL}
+
+    @post("/auth/login", opt=PUBLIC, status_code=204, summary="Start a session (sets the session cookie)")
+    async def login(self, request: Request[Any, Any, Any], runtime: NamedDependency[Runtime],
+                    data: LoginIn) -> Response[None]:
+        try:
+            result = await service.password_login(runtime, data.login, data.password, client_address(request))
+        except service.IdentityError as exc:
+            raise _problem(exc) from exc
+        return session_cookie_response(Response(None, status_code=204), runtime, result.session_id)
+
+    @post("/auth/logout", opt=SIGNED_IN, status_code=204, summary="End this session")
+    async def logout(self, runtime: NamedDependency[Runtime], principal: NamedDependency[Principal]) -> None:
+        await runtime.sessions.destroy(principal.session_id)
+
+    @post("/auth/logout-all", opt=SIGNED_IN, status_code=204, summary="End every session of the account")
+    async def logout_all(self, runtime: NamedDependency[Runtime], principal: NamedDependency[Principal]) -> None:
+        await runtime.sessions.destroy_all(principal.account_id)
+
+    @get("/me", opt=SIGNED_IN, summary="The signed-in account and its schools")
+    async def me(self, runtime: NamedDependency[Runtime], principal: NamedDependency[Principal]) -> MeOut:
+        async with runtime.db.platform_session() as session:
+            rows = (await session.execute(
+                select(School.slug, School.name, Membership.roles)
+                .join(Membership, Membership.school_id == School.id)
+                .where(Membership.account_id == principal.account_id)
+                .order_by(School.name)
+            )).all()
+        return MeOut(principal.account_id, principal.login, principal.must_change_password,
+                     sorted(principal.platform_roles), [MembershipOut(r.slug, r.name, list(r.roles)) for r in rows])
+
+
+class SchoolAccessController(Controller):
+    path = "/api/v1/schools/{school_slug:str}"
+    tags = ["identity"]
+    dependencies = {**SCHOOL_DEPENDENCIES, **_PRINCIPAL}
+
+    @get("/roles", opt=needs("roles.manage"), summary="Permissions of every role in this school")
+    async def roles(self, session: NamedDependency[AsyncSession]) -> dict[str, list[str]]:
+        result: dict[str, list[str]] = {role: [] for role in SCHOOL_ROLES}
+        for row in (await session.execute(select(RolePermission).order_by(RolePermission.permission))).scalars():
+            result.setdefault(row.role, []).append(row.permission)
+        return result
+
+    @put("/roles/{role:str}", opt=needs("roles.manage"), summary="Set the permissions of one role")
+    async def set_role(self, role: FromPath[str], data: RolePermissionsIn, school: NamedDependency[SchoolRecord],
+                       session: NamedDependency[AsyncSession], principal: NamedDependency[Principal]) -> list[str]:
+        if role not in SCHOOL_ROLES:
+            raise NotFoundException("Такой роли нет.")
+        wanted = sorted(set(data.permissions))
+        problems = [p for perm in wanted for p in permission_edit_problems(role, perm)]
+        if problems:
+            raise IdentityError(" ".join(sorted(set(problems))), status_code=422)
+        before = set((await session.execute(
+            select(RolePermission.permission).where(RolePermission.role == role))).scalars())
+        await session.execute(delete(RolePermission).where(RolePermission.role == role))
+        if wanted:
+            await session.execute(insert(RolePermission), [{"role": role, "permission": p} for p in wanted])
+        session.add(PlatformAudit(actor=f"account:{principal.account_id}", action="roles.changed",
+                                  school_id=school.id, detail={"role": role, "added": sorted(set(wanted) - before),
+                                                               "removed": sorted(before - set(wanted))}))
+        return wanted
+
+    @post("/users/{account_id:int}/password-reset", opt=needs("users.manage"), status_code=200,
+          summary="Give a member a temporary password to change at next login")
+    async def reset_password(self, account_id: FromPath[int], school: NamedDependency[SchoolRecord],
+                             runtime: NamedDependency[Runtime],
+                             principal: NamedDependency[Principal]) -> TemporaryPasswordOut:
+        try:
+            password = await service.reset_password(runtime, school_id=school.id, account_id=account_id,
+                                                    actor_account_id=principal.account_id)
+        except service.IdentityError as exc:
+            raise _problem(exc) from exc
+        return TemporaryPasswordOut(password)
+
+    @get("/students/{student_id:int}", opt=needs("school.view"), summary="A student's card, within the caller's scope")
+    async def student(self, student_id: FromPath[int], session: NamedDependency[AsyncSession],
+                      principal: NamedDependency[Principal]) -> StudentOut:
+        if not await may_read_student(principal, session, student_id):
+            raise PermissionDeniedException("Сведения об этом ученике вам недоступны.")
+        person = await session.get(Person, student_id)
+        if person is None or person.kind != "student":
+            raise NotFoundException("Ученик не найден.")
+        return StudentOut(person.id, person.last_name, person.first_name, person.middle_name)

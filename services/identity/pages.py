@@ -1,0 +1,202 @@
+"""Identity pages: login, registration by invite code, choosing a school, profile and password, roles."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Redirect, Template
+from sqlalchemy import delete, insert, select
+
+from services.identity import service
+from services.identity.models import Account, Membership, PlatformAudit, RolePermission
+from services.identity.permissions import FAMILY_ROLES, PERMISSIONS, SCHOOL_ROLES, STAFF_ONLY
+from services.identity.policy import PUBLIC, SIGNED_IN, Principal, needs, permission_edit_problems, provide_principal
+from services.identity.sessions import COOKIE
+from services.region.models import School
+from services.runtime import Runtime, provide_runtime
+from tenants.registry import SchoolRecord
+from tenants.routing import SCHOOL_DEPENDENCIES
+
+Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+_DEPENDENCIES = {
+    "runtime": Provide(provide_runtime, sync_to_thread=False),
+    "principal": Provide(provide_principal, sync_to_thread=False),
+}
+
+
+def safe_next(target: str | None) -> str:
+    """Only paths of this site: an open redirect would let a phishing link borrow our address."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/schools"
+
+
+def session_cookie_response(response: Response[Any], runtime: Runtime, session_id: str) -> Response[Any]:
+    response.set_cookie(
+        COOKIE, session_id, httponly=True, samesite="lax", path="/",
+        secure=runtime.settings.public_url.startswith("https://"),
+        max_age=runtime.sessions.max_age_s,
+    )
+    return response
+
+
+def client_address(request: Request[Any, Any, Any]) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+class IdentityPages(Controller):
+    include_in_schema = False
+    dependencies = _DEPENDENCIES
+
+    @get("/login", opt=PUBLIC)
+    async def login_form(self, next: str | None = None) -> Template:
+        return Template("identity/login.html", context={"next": safe_next(next) if next else ""})
+
+    @post("/login", opt=PUBLIC)
+    async def login(self, request: Request[Any, Any, Any], runtime: NamedDependency[Runtime],
+                    data: Form) -> Response[Any]:
+        login, password = str(data.get("login", "")), str(data.get("password", ""))
+        try:
+            result = await service.password_login(runtime, login, password, client_address(request))
+        except service.IdentityError as exc:
+            return Template("identity/login.html", status_code=exc.status_code,
+                            context={"errors": exc.messages, "login": login, "next": data.get("next", "")})
+        target = "/profile" if result.account.must_change_password else safe_next(str(data.get("next") or ""))
+        return session_cookie_response(Redirect(target, status_code=303), runtime, result.session_id)
+
+    @post("/logout", opt=SIGNED_IN)
+    async def logout(self, runtime: NamedDependency[Runtime], principal: NamedDependency[Principal]) -> Redirect:
+        await runtime.sessions.destroy(principal.session_id)
+        response = Redirect("/login", status_code=303)
+        response.delete_cookie(COOKIE, path="/")
+        return response
+
+    @post("/logout/all", opt=SIGNED_IN)
+    async def logout_everywhere(self, runtime: NamedDependency[Runtime],
+                                principal: NamedDependency[Principal]) -> Redirect:
+        await runtime.sessions.destroy_all(principal.account_id)
+        response = Redirect("/login", status_code=303)
+        response.delete_cookie(COOKIE, path="/")
+        return response
+
+    @get("/schools", opt=SIGNED_IN)
+    async def schools(self, runtime: NamedDependency[Runtime], principal: NamedDependency[Principal]) -> Response[Any]:
+        async with runtime.db.platform_session() as session:
+            rows = (await session.execute(
+                select(School.slug, School.name, Membership.roles)
+                .join(Membership, Membership.school_id == School.id)
+                .where(Membership.account_id == principal.account_id, School.status == "active")
+                .order_by(School.name)
+            )).all()
+        if len(rows) == 1:
+            return Redirect(f"/s/{rows[0].slug}/", status_code=303)
+        schools = [{"slug": r.slug, "name": r.name, "roles": ", ".join(SCHOOL_ROLES.get(x, x) for x in r.roles)}
+                   for r in rows]
+        return Template("identity/schools.html", context={"schools": schools, "login": principal.login})
+
+    @get("/profile", opt=SIGNED_IN)
+    async def profile(self, principal: NamedDependency[Principal]) -> Template:
+        return Template("identity/profile.html",
+                        context={"login": principal.login, "must_change": principal.must_change_password})
+
+    @post("/profile/password", opt=SIGNED_IN)
+    async def change_password(self, runtime: NamedDependency[Runtime], principal: NamedDependency[Principal],
+                              data: Form) -> Response[Any]:
+        current, new, repeat = (str(data.get(k, "")) for k in ("current", "new", "repeat"))
+        context: dict[str, Any] = {"login": principal.login, "must_change": principal.must_change_password}
+        if new != repeat:
+            return Template("identity/profile.html", status_code=400,
+                            context={**context, "errors": ["Новый пароль и повтор не совпадают."]})
+        try:
+            await service.change_password(runtime, principal.account_id, current, new)
+        except service.IdentityError as exc:
+            return Template("identity/profile.html", status_code=exc.status_code,
+                            context={**context, "errors": exc.messages})
+        fresh = await runtime.sessions.create(principal.account_id)
+        page = Template("identity/profile.html", context={
+            "login": principal.login, "done": "Пароль изменён. Остальные сеансы завершены."})
+        return session_cookie_response(page, runtime, fresh)
+
+    @get("/register", opt=PUBLIC)
+    async def register_form(self, request: Request[Any, Any, Any], runtime: NamedDependency[Runtime]) -> Template:
+        return Template("identity/register.html", context={"signed_in": await _signed_in_login(request, runtime)})
+
+    @post("/register", opt=PUBLIC)
+    async def register(self, request: Request[Any, Any, Any], runtime: NamedDependency[Runtime],
+                       data: Form) -> Response[Any]:
+        signed_in = await _signed_in_account(request, runtime)
+        try:
+            account_id, _ = await service.register_with_invite(
+                runtime, code=str(data.get("code", "")), login=str(data.get("login", "")),
+                password=str(data.get("password", "")), signed_in_account=signed_in,
+            )
+        except service.IdentityError as exc:
+            return Template("identity/register.html", status_code=exc.status_code, context={
+                "errors": exc.messages, "code": data.get("code", ""), "login": data.get("login", ""),
+                "signed_in": await _signed_in_login(request, runtime)})
+        response: Response[Any] = Redirect("/schools", status_code=303)
+        if signed_in is None:
+            response = session_cookie_response(response, runtime, await runtime.sessions.create(account_id))
+        return response
+
+
+async def _signed_in_account(request: Request[Any, Any, Any], runtime: Runtime) -> int | None:
+    sid = request.cookies.get(COOKIE)
+    if not sid:
+        return None
+    data = await runtime.sessions.load(sid, idle_s=runtime.settings.security.session_idle_minutes * 60)
+    return data.account_id if data else None
+
+
+async def _signed_in_login(request: Request[Any, Any, Any], runtime: Runtime) -> str | None:
+    account_id = await _signed_in_account(request, runtime)
+    if account_id is None:
+        return None
+    async with runtime.db.platform_session() as session:
+        account = await session.get(Account, account_id)
+    return account.login if account else None
+
+
+class RolePages(Controller):
+    """The school administrator's matrix of roles × permissions (R-ROLE-3)."""
+
+    path = "/s/{school_slug:str}/admin/roles"
+    include_in_schema = False
+    dependencies = {**SCHOOL_DEPENDENCIES, "principal": Provide(provide_principal, sync_to_thread=False)}
+
+    @get("/", opt=needs("roles.manage"))
+    async def show(self, school: NamedDependency[SchoolRecord], session: NamedDependency[Any]) -> Template:
+        return await _roles_page(session, school)
+
+    @post("/", opt=needs("roles.manage"))
+    async def save(self, school: NamedDependency[SchoolRecord], session: NamedDependency[Any],
+                   principal: NamedDependency[Principal], data: Form) -> Template:
+        raw = data.get("grant", [])
+        grants = {tuple(g.split(":", 1)) for g in ([raw] if isinstance(raw, str) else raw) if ":" in g}
+        problems = [p for role, perm in sorted(grants) for p in
+                    (permission_edit_problems(role, perm) if role in SCHOOL_ROLES else [f"Неизвестная роль: {role}."])]
+        if problems:
+            return await _roles_page(session, school, errors=sorted(set(problems)), status_code=400)
+        before = {(r.role, r.permission) for r in (await session.execute(select(RolePermission))).scalars()}
+        await session.execute(delete(RolePermission))
+        if grants:
+            await session.execute(insert(RolePermission), [{"role": r, "permission": p} for r, p in grants])
+        session.add(PlatformAudit(
+            actor=f"account:{principal.account_id}", action="roles.changed", school_id=school.id,
+            detail={"added": sorted(":".join(g) for g in grants - before),
+                    "removed": sorted(":".join(g) for g in before - grants)},
+        ))
+        return await _roles_page(session, school, done="Права сохранены.")
+
+
+async def _roles_page(session: Any, school: SchoolRecord, status_code: int = 200, **context: Any) -> Template:
+    granted = {(r.role, r.permission) for r in (await session.execute(select(RolePermission))).scalars()}
+    forbidden = {(role, perm) for role in FAMILY_ROLES for perm in STAFF_ONLY}
+    return Template("identity/roles.html", status_code=status_code, context={
+        "school": school, "roles": SCHOOL_ROLES, "permissions": PERMISSIONS, "granted": granted,
+        "forbidden": forbidden, **context})

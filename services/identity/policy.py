@@ -1,0 +1,167 @@
+"""Who may do what: the one place every controller, page and worker asks (R-ROLE-1…5, R-SEC-1).
+
+Every route declares its policy in `opt`: `PUBLIC`, `SIGNED_IN`, or `needs("permission")` for school routes.
+The app-wide guard `authorize` enforces it before the handler runs; a route with no policy is refused (and
+tests/identity/test_route_policy.py fails the suite). Which roles hold which permission is the school's data
+(`role_permission`); what a role can never hold (R-ROLE-4) is decided here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+from sqlalchemy import and_, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.identity.models import Account, Membership, RolePermission
+from services.identity.permissions import FAMILY_ROLES, PERMISSIONS, STAFF_ONLY
+from services.identity.sessions import COOKIE, SessionData
+from services.runtime import Runtime
+from services.structure.models import Guardianship
+from tenants.registry import SchoolRecord
+from tenants.routing import resolve_school
+
+PUBLIC: dict[str, Any] = {"policy": "public"}
+OPENAPI_PATH = "/schema"
+SIGNED_IN: dict[str, Any] = {"policy": "signed_in"}
+
+
+def needs(permission: str) -> dict[str, Any]:
+    """The policy of a school route: the caller's roles in that school must hold `permission`."""
+    if permission not in PERMISSIONS:
+        raise ValueError(f"unknown permission {permission!r}")
+    return {"policy": "school", "permission": permission}
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The signed-in account as one request sees it; `school` fields are set on school routes."""
+
+    account_id: int
+    login: str
+    platform_roles: frozenset[str]
+    must_change_password: bool
+    session_id: str
+    session: SessionData
+    school: SchoolRecord | None = None
+    roles: frozenset[str] = frozenset()
+    permissions: frozenset[str] = frozenset()
+    person_id: int | None = None
+
+    def can(self, permission: str) -> bool:
+        return permission in self.permissions
+
+    @property
+    def is_family_only(self) -> bool:
+        return bool(self.roles) and self.roles <= FAMILY_ROLES
+
+
+def allowed_permissions(roles: frozenset[str], granted: set[str]) -> frozenset[str]:
+    """What a set of roles may actually use: family-only role sets never get staff permissions (R-ROLE-4),
+    whatever the school's table says."""
+    if roles and roles <= FAMILY_ROLES:
+        return frozenset(granted - STAFF_ONLY)
+    return frozenset(granted)
+
+
+def permission_edit_problems(role: str, permission: str) -> list[str]:
+    """Why a role may not be given a permission, in Russian; empty when it may."""
+    if permission not in PERMISSIONS:
+        return [f"Неизвестное право: {permission}."]
+    if role in FAMILY_ROLES and permission in STAFF_ONLY:
+        return ["Ученикам и родителям нельзя давать права сотрудников: запись в журнал и чужие данные."]
+    return []
+
+
+async def _signed_in(connection: ASGIConnection[Any, Any, Any, Any], runtime: Runtime) -> tuple[Account, str,
+                                                                                                 SessionData]:
+    sid = connection.cookies.get(COOKIE)
+    if not sid:
+        raise NotAuthorizedException("Войдите в систему.")
+    data = await runtime.sessions.load(sid, idle_s=runtime.settings.security.session_idle_minutes * 60)
+    if data is None:
+        raise NotAuthorizedException("Сеанс завершён. Войдите снова.")
+    async with runtime.db.platform_session() as session:
+        account = await session.get(Account, data.account_id)
+    if account is None or account.disabled_at is not None:
+        await runtime.sessions.destroy(sid)
+        raise NotAuthorizedException("Учётная запись заблокирована.")
+    return account, sid, data
+
+
+async def _school_grant(runtime: Runtime, school: SchoolRecord, account_id: int) -> tuple[list[str], int | None,
+                                                                                         set[str]]:
+    """The account's roles, person and granted permissions in one school, in one round trip."""
+    granted = (
+        select(func.array_agg(func.distinct(RolePermission.permission)))
+        .where(RolePermission.role == func.any(Membership.roles))
+        .scalar_subquery()
+    )
+    async with runtime.db.school_session(school.schema) as session:
+        row = (await session.execute(
+            select(Membership.roles, Membership.person_id, granted)
+            .where(and_(Membership.account_id == account_id, Membership.school_id == school.id))
+        )).first()
+    if row is None:
+        return [], None, set()
+    roles, person_id, permissions = row
+    return list(roles), person_id, set(permissions or ())
+
+
+async def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """The app-wide guard: enforce the route's declared policy and leave the Principal in `state`."""
+    policy = handler.opt.get("policy")
+    # The OpenAPI document is generated by Litestar's own controller, which carries no policy of ours.
+    if policy == "public" or (policy is None and connection.scope["path"].startswith(OPENAPI_PATH)):
+        return
+    runtime: Runtime = connection.app.state.runtime
+    if policy not in ("signed_in", "school"):
+        raise PermissionDeniedException("Доступ к этому адресу не настроен.")
+    account, sid, data = await _signed_in(connection, runtime)
+    principal = Principal(account.id, account.login, frozenset(account.platform_roles or ()),
+                          account.must_change_password, sid, data)
+    if policy == "school":
+        if account.must_change_password:
+            raise PermissionDeniedException("Сначала смените пароль: это требование администратора.")
+        school = await resolve_school(runtime, connection.path_params.get("school_slug", ""))
+        roles, person_id, granted = await _school_grant(runtime, school, account.id)
+        if not roles:
+            raise PermissionDeniedException("У вас нет доступа к этой школе.")
+        role_set = frozenset(roles)
+        principal = Principal(
+            account.id, account.login, principal.platform_roles, False, sid, data, school, role_set,
+            allowed_permissions(role_set, granted), person_id,
+        )
+        if not principal.can(handler.opt["permission"]):
+            raise PermissionDeniedException("Недостаточно прав для этого действия.")
+    connection.state.principal = principal
+
+
+def provide_principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
+    principal: Principal = connection.state.principal
+    return principal
+
+
+# --- data scope (R-ROLE-4) ------------------------------------------------------------------------------------
+
+
+async def may_read_student(principal: Principal, session: AsyncSession, student_id: int) -> bool:
+    """Staff with `people.read` see any student; a student sees themself; a parent sees only their children."""
+    if principal.can("people.read") and not principal.is_family_only:
+        return True
+    if principal.person_id is None or not principal.can("diary.read_own"):
+        return False
+    if "student" in principal.roles and principal.person_id == student_id:
+        return True
+    if "parent" in principal.roles:
+        found = await session.scalar(
+            select(Guardianship.student_id).where(
+                Guardianship.guardian_id == principal.person_id, Guardianship.student_id == student_id
+            )
+        )
+        return found is not None
+    return False

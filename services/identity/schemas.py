@@ -1,0 +1,40 @@
+"""What the identity API sends and receives."""
+
+from __future__ import annotations
+
+import msgspec
+
+
+class LoginIn(msgspec.Struct, frozen=True):
+    login: str
+    password: str
+
+
+class MembershipOut(msgspec.Struct, frozen=True):
+    school: str
+    name: str
+    roles: list[str]
+
+
+class MeOut(msgspec.Struct, frozen=True):
+    account_id: int
+    login: str
+    must_change_password: bool
+    platform_roles: list[str]
+    schools: list[MembershipOut]
+
+
+class RolePermissionsIn(msgspec.Struct, frozen=True):
+    permissions: list[str]
+
+
+class TemporaryPasswordOut(msgspec.Struct, frozen=True):
+    temporary_password: str
+    must_change_password: bool = True
+
+
+class StudentOut(msgspec.Struct, frozen=True):
+    id: int
+    last_name: str
+    first_name: str
+    middle_name: str | None
