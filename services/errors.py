@@ -54,6 +54,13 @@ class SchoolNotFound(Problem):
     status_code = 404
 
 
+class OutOfScope(Problem):
+    """The caller may use this endpoint, but not for this record (a parent asking about another child)."""
+
+    problem_type = "/problems/out-of-scope"
+    status_code = 403
+
+
 class SchoolUnavailable(Problem):
     problem_type = "/problems/school-unavailable"
     status_code = 403

@@ -19,6 +19,7 @@ class SchoolRecord:
     schema: str
     time_zone: str
     status: str
+    session_idle_minutes: int | None = None
 
 
 class SchoolRegistry:
@@ -38,7 +39,8 @@ class SchoolRegistry:
             row = (await session.execute(select(School).where(School.slug == slug))).scalar_one_or_none()
         record = None
         if row is not None and row.schema_name is not None and row.status != "provisioning":
-            record = SchoolRecord(row.id, row.slug, row.name, row.schema_name, row.time_zone, row.status)
+            record = SchoolRecord(row.id, row.slug, row.name, row.schema_name, row.time_zone, row.status,
+                                  row.session_idle_minutes)
         if len(self._cache) > 10_000:
             self._cache.clear()
         self._cache[slug] = (now + self._ttl, record)

@@ -6,12 +6,12 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post, put
 from litestar.di import NamedDependency, Provide
-from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.errors import Problem
+from services.errors import OutOfScope, Problem
 from services.identity import service
 from services.identity.models import Membership, PlatformAudit, RolePermission
 from services.identity.pages import client_address, session_cookie_response
@@ -30,6 +30,7 @@ from services.identity.schemas import (
     MembershipOut,
     MeOut,
     RolePermissionsIn,
+    SessionSettings,
     StudentOut,
     TemporaryPasswordOut,
 )
@@ -39,6 +40,7 @@ from services.structure.models import Person
 from tenants.registry import SchoolRecord
 from tenants.routing import SCHOOL_DEPENDENCIES
 
+IDLE_MINUTES = (5, 240)
 _PRINCIPAL = {"principal": Provide(provide_principal, sync_to_thread=False)}
 
 
@@ -128,11 +130,32 @@ class SchoolAccessController(Controller):
             raise _problem(exc) from exc
         return TemporaryPasswordOut(password)
 
+    @get("/settings/session", opt=needs("users.manage"), summary="The school's session idle timeout")
+    async def session_settings(self, school: NamedDependency[SchoolRecord],
+                               runtime: NamedDependency[Runtime]) -> SessionSettings:
+        return SessionSettings(school.session_idle_minutes)
+
+    @put("/settings/session", opt=needs("users.manage"), summary="Set the school's session idle timeout")
+    async def set_session_settings(self, data: SessionSettings, school: NamedDependency[SchoolRecord],
+                                   runtime: NamedDependency[Runtime],
+                                   principal: NamedDependency[Principal]) -> SessionSettings:
+        minutes = data.idle_minutes
+        if minutes is not None and not IDLE_MINUTES[0] <= minutes <= IDLE_MINUTES[1]:
+            raise IdentityError(
+                f"Время бездействия до выхода: от {IDLE_MINUTES[0]} до {IDLE_MINUTES[1]} минут.", status_code=422
+            )
+        async with runtime.db.transaction() as session:
+            await session.execute(update(School).where(School.id == school.id).values(session_idle_minutes=minutes))
+            session.add(PlatformAudit(actor=f"account:{principal.account_id}", action="school.session_idle",
+                                      school_id=school.id, detail={"minutes": minutes}))
+        runtime.registry.invalidate(school.slug)
+        return SessionSettings(minutes)
+
     @get("/students/{student_id:int}", opt=needs("school.view"), summary="A student's card, within the caller's scope")
     async def student(self, student_id: FromPath[int], session: NamedDependency[AsyncSession],
                       principal: NamedDependency[Principal]) -> StudentOut:
         if not await may_read_student(principal, session, student_id):
-            raise PermissionDeniedException("Сведения об этом ученике вам недоступны.")
+            raise OutOfScope("Сведения об этом ученике вам недоступны.")
         person = await session.get(Person, student_id)
         if person is None or person.kind != "student":
             raise NotFoundException("Ученик не найден.")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from litestar.connection import ASGIConnection
+from litestar.connection import ASGIConnection, Request
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from sqlalchemy import and_, func, select
@@ -77,12 +77,14 @@ def permission_edit_problems(role: str, permission: str) -> list[str]:
     return []
 
 
-async def _signed_in(connection: ASGIConnection[Any, Any, Any, Any], runtime: Runtime) -> tuple[Account, str,
-                                                                                                 SessionData]:
+async def _signed_in(connection: ASGIConnection[Any, Any, Any, Any], runtime: Runtime,
+                     idle_minutes: int | None = None) -> tuple[Account, str, SessionData]:
+    """The session's account; a school's own idle timeout applies on that school's routes (R-SEC-4)."""
     sid = connection.cookies.get(COOKIE)
     if not sid:
         raise NotAuthorizedException("Войдите в систему.")
-    data = await runtime.sessions.load(sid, idle_s=runtime.settings.security.session_idle_minutes * 60)
+    idle = idle_minutes or runtime.settings.security.session_idle_minutes
+    data = await runtime.sessions.load(sid, idle_s=idle * 60)
     if data is None:
         raise NotAuthorizedException("Сеанс завершён. Войдите снова.")
     async with runtime.db.platform_session() as session:
@@ -121,13 +123,15 @@ async def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: Bas
     runtime: Runtime = connection.app.state.runtime
     if policy not in ("signed_in", "school"):
         raise PermissionDeniedException("Доступ к этому адресу не настроен.")
-    account, sid, data = await _signed_in(connection, runtime)
+    school = None
+    if policy == "school":
+        school = await resolve_school(runtime, connection.path_params.get("school_slug", ""))
+    account, sid, data = await _signed_in(connection, runtime, school.session_idle_minutes if school else None)
     principal = Principal(account.id, account.login, frozenset(account.platform_roles or ()),
                           account.must_change_password, sid, data)
-    if policy == "school":
+    if school is not None:
         if account.must_change_password:
             raise PermissionDeniedException("Сначала смените пароль: это требование администратора.")
-        school = await resolve_school(runtime, connection.path_params.get("school_slug", ""))
         roles, person_id, granted = await _school_grant(runtime, school, account.id)
         if not roles:
             raise PermissionDeniedException("У вас нет доступа к этой школе.")
@@ -141,8 +145,8 @@ async def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: Bas
     connection.state.principal = principal
 
 
-def provide_principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
-    principal: Principal = connection.state.principal
+def provide_principal(request: Request[Any, Any, Any]) -> Principal:
+    principal: Principal = request.state.principal
     return principal
 
 

@@ -28,6 +28,11 @@ class RolePermissionsIn(msgspec.Struct, frozen=True):
     permissions: list[str]
 
 
+class SessionSettings(msgspec.Struct, frozen=True):
+    idle_minutes: int | None
+    """Minutes of inactivity after which a session ends in this school; null: the deployment default."""
+
+
 class TemporaryPasswordOut(msgspec.Struct, frozen=True):
     temporary_password: str
     must_change_password: bool = True

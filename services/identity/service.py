@@ -56,11 +56,14 @@ async def password_login(runtime: Runtime, login: str, password: str, address: s
         ok = await verify_password(account.password_hash if account else None, password)
         if not ok or account is None or account.disabled_at is not None:
             await runtime.throttle.failed(login, address)
+            # No login text in the audit: a mistyped password in the login field would end up stored.
             await _audit(session, "anonymous", "login.failed", account_id=account.id if account else None)
-            raise IdentityError("Неверный логин или пароль.", status_code=401)
-        if account.password_hash and needs_rehash(account.password_hash):
-            account.password_hash = await hash_password(password)
-        await _audit(session, f"account:{account.id}", "login.password")
+        else:
+            if account.password_hash and needs_rehash(account.password_hash):
+                account.password_hash = await hash_password(password)
+            await _audit(session, f"account:{account.id}", "login.password")
+    if not ok or account is None or account.disabled_at is not None:
+        raise IdentityError("Неверный логин или пароль.", status_code=401)
     await runtime.throttle.succeeded(login, address)
     return LoginResult(await runtime.sessions.create(account.id), account)
 

@@ -63,8 +63,9 @@ class LoginThrottle:
     async def failed(self, login: str, address: str) -> None:
         async with self._redis.pipeline(transaction=False) as pipe:
             for key in self._keys(login, address):
+                # SET NX EX starts the window once; INCR keeps the TTL (works on Redis 6, unlike EXPIRE NX).
+                pipe.set(key, 0, ex=FAILURE_WINDOW_S, nx=True)
                 pipe.incr(key)
-                pipe.expire(key, FAILURE_WINDOW_S, nx=True)
             await pipe.execute()
 
     async def succeeded(self, login: str, address: str) -> None:
