@@ -29,7 +29,7 @@ from services.config import Settings
 from services.db import Database
 from services.identity.models import Account, Invite, Membership, PlatformAudit
 from services.region.models import Municipality, Region, School
-from services.structure.models import ClassUnit, Enrollment, Person
+from services.structure.models import ClassUnit, Enrollment, Guardianship, Person
 from tenants.provisioning import ADMIN_INVITE_VALID_FOR, create_school, invite_code_hash, new_invite_code
 
 __all__ = ["DEMO_REGION_CODE", "DemoError", "DemoInfo", "DemoLogin", "DemoSchool", "create_demo_region"]
@@ -296,6 +296,10 @@ async def _fill_school(db: Database, spec: _SchoolSpec, school_id: int, schema: 
         guardians = [guardian for pairs in people.classes for _, guardian in pairs]
         student_ids = await _insert_people(session, students, "student")
         guardian_ids = await _insert_people(session, guardians, "guardian")
+        await session.execute(insert(Guardianship), [
+            {"guardian_id": guardian_id, "student_id": student_id}
+            for guardian_id, student_id in zip(guardian_ids, student_ids, strict=True)
+        ])
         await session.execute(insert(Enrollment), [
             {"student_id": student_ids[c * _STUDENTS_PER_CLASS + s], "class_unit_id": class_id, "start_date": start}
             for c, class_id in enumerate(class_ids) for s in range(_STUDENTS_PER_CLASS)

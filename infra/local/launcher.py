@@ -17,6 +17,7 @@ import ctypes
 import fcntl
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -190,6 +191,15 @@ def write_private(path: Path, text: str) -> None:
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         out.write(text)
     os.replace(tmp, path)
+
+
+def local_secret_key(data: Path) -> str:
+    """The key every API process signs CSRF tokens with; made once per data folder, readable only by its owner."""
+    path = data / "secret-key"
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_hex(32))
+    return path.read_text().strip()
 
 
 def port_is_free(host: str, port: int) -> bool:
@@ -430,6 +440,8 @@ def _run(args: argparse.Namespace, settings: Settings, environ: dict[str, str], 
     environ["JOURNAL_HOST"] = settings.http.host
     environ["JOURNAL_PORT"] = str(settings.http.port)
     environ["REDIS_NAMESPACE"] = settings.redis.namespace
+    if not settings.security.secret_key:
+        environ["JOURNAL_SECRET_KEY"] = local_secret_key(data)
     settings = load_settings(environ)
 
     # The API spends seconds importing: it does so while the launcher migrates. It touches no table until a

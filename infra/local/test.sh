@@ -6,6 +6,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 bash infra/local/install.sh
+# Node and the OpenID provider the identity tests log in through (installed when missing).
+bash infra/local/node.sh
 .venv/bin/ruff check .
 .venv/bin/mypy services workers tenants infra
 exec .venv/bin/pytest -q "$@"

@@ -117,13 +117,18 @@ def survivors(processes: list[psutil.Process], timeout: float = 10) -> list[str]
     return alive
 
 
-def check_running(base: str) -> None:
+def check_running(base: str, login: str, password: str) -> None:
     with httpx.Client(base_url=base, timeout=10) as http:
         ready = http.get("/health/ready")
         assert ready.status_code == 200, ready.text
         checks = ready.json()["checks"]
         assert checks["postgresql"]["status"] == "ok"
         assert checks["redis"]["status"] == "ok"
+        assert http.get("/s/demo-1/", headers={"Accept": "text/html"}).status_code == 303, "pages need a login"
+        http.get("/login")
+        signed = http.post("/login", data={"login": login, "password": password, "next": "/s/demo-1/"},
+                           headers={"x-csrftoken": http.cookies["csrftoken"]})
+        assert signed.status_code == 303, signed.text
         page = http.get("/s/demo-1/", headers={"Accept": "text/html"})
         assert page.status_code == 200
         assert 'lang="ru"' in page.text
@@ -164,7 +169,7 @@ def test_cold_start_stop_and_warm_start(data_dir: Path, tmp_path: Path) -> None:
             assert login in out
             assert password in out
         assert all(school["admin_invite_code"] in out for school in saved["schools"])
-        check_running(base)
+        check_running(base, "demo1-admin", logins["demo1-admin"])
         processes = related_processes(cold, data_dir)
         names = " ".join(" ".join(p.cmdline()) for p in processes)
         for expected in ("uvicorn", "dramatiq", "workers.scheduler", "redis-server", "postgres"):
@@ -186,7 +191,7 @@ def test_cold_start_stop_and_warm_start(data_dir: Path, tmp_path: Path) -> None:
             assert login in out
             assert password in out
         assert "создан демонстрационный регион" not in out
-        check_running(base)
+        check_running(base, "demo1-admin", logins["demo1-admin"])
         processes = related_processes(warm, data_dir)
         assert warm.stop(signal.SIGTERM) == 0, warm.output()
         assert survivors(processes) == []
