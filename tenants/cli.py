@@ -14,11 +14,13 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
-from services.config import ConfigError, Settings, load_settings
+from services.config import ConfigError, Settings, host_allowed, load_settings
 from services.db import Database, create_engine
+from services.identity.models import OidcProvider
 from services.region.models import Region, School
 from services.region.service import add_municipality
 from tenants.migrate import migrate_everything
@@ -60,6 +62,30 @@ async def _add_municipality(db: Database, args: argparse.Namespace) -> int:
             raise ProvisioningError(f"no region with code {args.region!r}")
         municipality = await add_municipality(session, region_id=region_id, name=args.name)
         print(f"municipality {municipality.id}")
+    return 0
+
+
+async def _add_oidc(db: Database, args: argparse.Namespace, settings: Settings) -> int:
+    """Register an OpenID Connect provider for a region or one school; refuse one outside residency."""
+    host = urlsplit(args.issuer).hostname or ""
+    if not host_allowed(host, settings.residency.allowed_hosts):
+        raise ProvisioningError(f"issuer host {host!r} is not in RESIDENCY_ALLOWED_HOSTS (R-SEC-6)")
+    async with db.transaction() as session:
+        region_id = school_id = None
+        if args.region:
+            region_id = await session.scalar(select(Region.id).where(Region.code == args.region))
+            if region_id is None:
+                raise ProvisioningError(f"no region with code {args.region!r}")
+        else:
+            school_id = await session.scalar(select(School.id).where(School.slug == args.school))
+            if school_id is None:
+                raise ProvisioningError(f"no school with slug {args.school!r}")
+        provider = OidcProvider(region_id=region_id, school_id=school_id, name=args.name, issuer=args.issuer,
+                                client_id=args.client_id, client_secret=os.environ.get("OIDC_CLIENT_SECRET"))
+        session.add(provider)
+        await session.flush()
+        print(f"oidc provider {provider.id}; redirect URI to register at the provider: "
+              f"{settings.public_url.rstrip('/')}/login/oidc/callback")
     return 0
 
 
@@ -114,6 +140,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("add-municipality", help="register a municipality of a region")
     p.add_argument("--region", required=True, help="region code")
     p.add_argument("--name", required=True)
+    p = sub.add_parser("add-oidc", help="register an OpenID Connect provider (secret from OIDC_CLIENT_SECRET)")
+    scope = p.add_mutually_exclusive_group(required=True)
+    scope.add_argument("--region", help="region code: the provider serves all its schools")
+    scope.add_argument("--school", help="school slug: the provider serves this school")
+    p.add_argument("--name", required=True, help="what the login button says, e.g. «Госуслуги»")
+    p.add_argument("--issuer", required=True)
+    p.add_argument("--client-id", required=True)
     p = sub.add_parser("create", help="create a school: schema, tables, reference data, administrator invite")
     p.add_argument("--municipality", type=int, required=True, help="municipality id")
     p.add_argument("--slug", required=True, help="address part: /s/<slug>/")
@@ -138,6 +171,8 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         if args.command == "migrate":
             return await _migrate(db, args, settings)
+        if args.command == "add-oidc":
+            return await _add_oidc(db, args, settings)
         if args.command == "create" and args.tz is None:
             args.tz = settings.default_time_zone
         handlers: dict[str, Callable[[Database, argparse.Namespace], Awaitable[int]]] = {

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import socket
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -83,9 +84,18 @@ def settings_for(backends: Backends, **overrides: str) -> Settings:
     return load_settings(environ)
 
 
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
 @pytest.fixture(scope="session")
 def settings(backends: Backends) -> Settings:
-    return settings_for(backends)
+    # The served app must know its own address (OpenID redirect URIs, links in mail): fix the port up front.
+    port = _free_port()
+    return settings_for(backends, JOURNAL_PORT=str(port), JOURNAL_PUBLIC_URL=f"http://127.0.0.1:{port}")
 
 
 @pytest.fixture(scope="session")
@@ -130,9 +140,10 @@ def app(settings: Settings, db: Database) -> Litestar:
 
 
 @pytest.fixture(scope="session")
-async def server_url(app: Litestar) -> AsyncIterator[str]:
+async def server_url(app: Litestar, settings: Settings) -> AsyncIterator[str]:
     """The app served by uvicorn on loopback, in the tests' own event loop, so tests can look inside it."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="on", log_config=None, access_log=False)
+    config = uvicorn.Config(app, host="127.0.0.1", port=settings.http.port, lifespan="on", log_config=None,
+                            access_log=False)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:

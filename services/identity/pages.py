@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy import delete, insert, select
 
-from services.identity import service
-from services.identity.models import Account, Membership, PlatformAudit, RolePermission
+from services.identity import oidc, oidc_login, service
+from services.identity.models import Account, Membership, OidcProvider, PlatformAudit, RolePermission
 from services.identity.permissions import FAMILY_ROLES, PERMISSIONS, SCHOOL_ROLES, STAFF_ONLY
 from services.identity.policy import PUBLIC, SIGNED_IN, Principal, needs, permission_edit_problems, provide_principal
 from services.identity.sessions import COOKIE
@@ -20,6 +21,8 @@ from services.region.models import School
 from services.runtime import Runtime, provide_runtime
 from tenants.registry import SchoolRecord
 from tenants.routing import SCHOOL_DEPENDENCIES
+
+log = logging.getLogger("journal.identity")
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
@@ -54,8 +57,9 @@ class IdentityPages(Controller):
     dependencies = _DEPENDENCIES
 
     @get("/login", opt=PUBLIC)
-    async def login_form(self, next: str | None = None) -> Template:
-        return Template("identity/login.html", context={"next": safe_next(next) if next else ""})
+    async def login_form(self, runtime: NamedDependency[Runtime], next: str | None = None) -> Template:
+        return Template("identity/login.html", context={
+            "next": safe_next(next) if next else "", "providers": await oidc_login.providers_for_login(runtime)})
 
     @post("/login", opt=PUBLIC)
     async def login(self, request: Request[Any, Any, Any], runtime: NamedDependency[Runtime],
@@ -69,10 +73,41 @@ class IdentityPages(Controller):
         target = "/profile" if result.account.must_change_password else safe_next(str(data.get("next") or ""))
         return session_cookie_response(Redirect(target, status_code=303), runtime, result.session_id)
 
+    @get("/login/oidc/{provider_id:int}", opt=PUBLIC)
+    async def oidc_start(self, provider_id: FromPath[int], runtime: NamedDependency[Runtime],
+                         next: str | None = None) -> Response[Any]:
+        try:
+            url, token = await oidc_login.start(runtime, provider_id, safe_next(next))
+        except oidc.OidcError as exc:
+            log.warning("oidc start refused: %s", exc.reason)
+            return Template("identity/login.html", status_code=400, context={"errors": [exc.message]})
+        response = Redirect(url, status_code=303)
+        _pending_cookie(response, runtime, token)
+        return response
+
+    @get(oidc_login.CALLBACK_PATH, opt=PUBLIC)
+    async def oidc_callback(self, request: Request[Any, Any, Any], runtime: NamedDependency[Runtime]) -> Response[Any]:
+        try:
+            account_id, external, id_token, target = await oidc_login.finish(
+                runtime, request.cookies.get(oidc_login.PENDING_COOKIE), dict(request.query_params))
+        except oidc.OidcError as exc:
+            log.warning("oidc callback refused: %s", exc.reason)
+            return Template("identity/login.html", status_code=400, context={"errors": [exc.message]})
+        if account_id is None:
+            response: Response[Any] = Redirect("/register", status_code=303)
+            _pending_cookie(response, runtime, await oidc_login.remember_unlinked(runtime, external))
+            return response
+        extra = {"oidc_provider_id": external.provider_id, "id_token": id_token}
+        sid = await runtime.sessions.create(account_id, extra)
+        response = session_cookie_response(Redirect(safe_next(target), status_code=303), runtime, sid)
+        response.delete_cookie(oidc_login.PENDING_COOKIE, path="/")
+        return response
+
     @post("/logout", opt=SIGNED_IN)
     async def logout(self, runtime: NamedDependency[Runtime], principal: NamedDependency[Principal]) -> Redirect:
         await runtime.sessions.destroy(principal.session_id)
-        response = Redirect("/login", status_code=303)
+        target = await _provider_logout(runtime, principal) or "/login"
+        response = Redirect(target, status_code=303)
         response.delete_cookie(COOKIE, path="/")
         return response
 
@@ -124,25 +159,56 @@ class IdentityPages(Controller):
 
     @get("/register", opt=PUBLIC)
     async def register_form(self, request: Request[Any, Any, Any], runtime: NamedDependency[Runtime]) -> Template:
-        return Template("identity/register.html", context={"signed_in": await _signed_in_login(request, runtime)})
+        external = await oidc_login.unlinked(runtime, request.cookies.get(oidc_login.PENDING_COOKIE))
+        return Template("identity/register.html", context={
+            "signed_in": await _signed_in_login(request, runtime), "external": external})
 
     @post("/register", opt=PUBLIC)
     async def register(self, request: Request[Any, Any, Any], runtime: NamedDependency[Runtime],
                        data: Form) -> Response[Any]:
         signed_in = await _signed_in_account(request, runtime)
+        pending = request.cookies.get(oidc_login.PENDING_COOKIE)
+        external = None if signed_in else await oidc_login.unlinked(runtime, pending)
         try:
             account_id, _ = await service.register_with_invite(
                 runtime, code=str(data.get("code", "")), login=str(data.get("login", "")),
                 password=str(data.get("password", "")), signed_in_account=signed_in,
+                external=(external.issuer, external.subject) if external else None,
             )
         except service.IdentityError as exc:
             return Template("identity/register.html", status_code=exc.status_code, context={
                 "errors": exc.messages, "code": data.get("code", ""), "login": data.get("login", ""),
-                "signed_in": await _signed_in_login(request, runtime)})
+                "signed_in": await _signed_in_login(request, runtime), "external": external})
         response: Response[Any] = Redirect("/schools", status_code=303)
         if signed_in is None:
             response = session_cookie_response(response, runtime, await runtime.sessions.create(account_id))
+        if external is not None:
+            await oidc_login.forget(runtime, pending)
+            response.delete_cookie(oidc_login.PENDING_COOKIE, path="/")
         return response
+
+
+def _pending_cookie(response: Response[Any], runtime: Runtime, token: str) -> None:
+    response.set_cookie(oidc_login.PENDING_COOKIE, token, httponly=True, samesite="lax", path="/",
+                        max_age=oidc_login.PENDING_TTL_S,
+                        secure=runtime.settings.public_url.startswith("https://"))
+
+
+async def _provider_logout(runtime: Runtime, principal: Principal) -> str | None:
+    """Where to send the browser to end the provider's session too, after an OpenID Connect login."""
+    extra = principal.session.extra
+    if "oidc_provider_id" not in extra:
+        return None
+    async with runtime.db.platform_session() as session:
+        provider = await session.get(OidcProvider, extra["oidc_provider_id"])
+    if provider is None:
+        return None
+    try:
+        return await oidc.logout_url(provider, extra.get("id_token"), runtime.settings.public_url.rstrip("/")
+                                     + "/login", allowed_hosts=runtime.settings.residency.allowed_hosts)
+    except oidc.OidcError as exc:
+        log.warning("oidc logout skipped: %s", exc.reason)
+        return None
 
 
 async def _signed_in_account(request: Request[Any, Any, Any], runtime: Runtime) -> int | None:

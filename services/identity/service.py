@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.identity.models import Account, Invite, Membership, PlatformAudit
+from services.identity.models import Account, Invite, Membership, OidcLink, PlatformAudit
 from services.identity.passwords import hash_password, needs_rehash, policy_problems, verify_password
 from services.runtime import Runtime
 from tenants.provisioning import invite_code_hash
@@ -117,10 +117,12 @@ async def reset_password(runtime: Runtime, *, school_id: int, account_id: int, a
 
 
 async def register_with_invite(
-    runtime: Runtime, *, code: str, login: str | None, password: str | None, signed_in_account: int | None
+    runtime: Runtime, *, code: str, login: str | None, password: str | None, signed_in_account: int | None,
+    external: tuple[str, str] | None = None,
 ) -> tuple[int, int]:
-    """Use an invite code: link its role (and person) in its school to the signed-in account or to a new
-    account made from `login` and `password`. Returns (account id, school id)."""
+    """Use an invite code: link its role (and person) in its school to the signed-in account, or to a new
+    account — made from `login` and `password`, or, after a first OpenID Connect login, linked to that
+    (issuer, subject) without a password. Returns (account id, school id)."""
     now = datetime.now(UTC)
     async with runtime.db.transaction() as session:
         invite = (await session.execute(
@@ -130,6 +132,8 @@ async def register_with_invite(
             raise IdentityError("Код не найден, уже использован или срок его действия истёк.")
         if signed_in_account is not None:
             account_id = signed_in_account
+        elif external is not None:
+            account_id = await _new_external_account(session, *external)
         else:
             account_id = await _new_account(session, login or "", password or "")
         membership = (await session.execute(
@@ -148,6 +152,17 @@ async def register_with_invite(
         invite.used_by_account_id = account_id
         await _audit(session, f"account:{account_id}", "invite.used", invite.school_id, role=invite.role)
         return account_id, invite.school_id
+
+
+async def _new_external_account(session: AsyncSession, issuer: str, subject: str) -> int:
+    """An account that logs in only through its provider; its login is made up, never shown as a name."""
+    if await session.scalar(select(OidcLink.id).where(OidcLink.issuer == issuer, OidcLink.subject == subject)):
+        raise IdentityError("Эта внешняя учётная запись уже связана с учётной записью журнала. Войдите заново.")
+    account = Account(login=f"ext-{secrets.token_hex(6)}", password_hash=None, platform_roles=[])
+    session.add(account)
+    await session.flush()
+    session.add(OidcLink(account_id=account.id, issuer=issuer, subject=subject))
+    return account.id
 
 
 async def _new_account(session: AsyncSession, login: str, password: str) -> int:
