@@ -17,6 +17,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -210,3 +211,20 @@ async def sign_in(db: Database, server_url: str) -> AsyncIterator[SignIn]:
     yield sign
     for http in clients:
         await http.aclose()
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[Any]:
+    """Debian's Chromium driven by Playwright (infra/local/browser.sh installs it; no browser download)."""
+    from playwright.async_api import async_playwright
+
+    assert Path(CHROMIUM).exists(), "chromium is missing: run bash infra/local/browser.sh"
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        yield chromium
+        await chromium.close()

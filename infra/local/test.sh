@@ -8,6 +8,8 @@ cd "$ROOT"
 bash infra/local/install.sh
 # Node and the OpenID provider the identity tests log in through (installed when missing).
 bash infra/local/node.sh
+# Chromium from Debian's packages for the page tests (Playwright launches it by path).
+bash infra/local/browser.sh
 .venv/bin/ruff check .
 .venv/bin/mypy services workers tenants infra
 exec .venv/bin/pytest -q "$@"
