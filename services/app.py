@@ -24,6 +24,8 @@ from services.config import Settings, load_settings
 from services.db import Database, create_engine
 from services.errors import problem_response
 from services.health import HealthController
+from services.identity.admin_api import SchoolAdminController
+from services.identity.admin_pages import InvitePages, UserPages
 from services.identity.controllers import AuthController, SchoolAccessController
 from services.identity.pages import IdentityPages, RolePages
 from services.identity.policy import OPENAPI_PATH, PUBLIC, authorize
@@ -111,6 +113,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             index, HealthController, StructureController, SchoolPages,
             AuthController, SchoolAccessController, IdentityPages, RolePages,
+            SchoolAdminController, InvitePages, UserPages,
         ],
         guards=[authorize],
         csrf_config=CSRFConfig(
