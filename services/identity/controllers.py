@@ -12,7 +12,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.errors import OutOfScope, Problem
-from services.identity import service
+from services.identity import members, service
 from services.identity.models import Membership, PlatformAudit, RolePermission
 from services.identity.pages import client_address, session_cookie_response
 from services.identity.permissions import SCHOOL_ROLES
@@ -124,8 +124,8 @@ class SchoolAccessController(Controller):
                              runtime: NamedDependency[Runtime],
                              principal: NamedDependency[Principal]) -> TemporaryPasswordOut:
         try:
-            password = await service.reset_password(runtime, school_id=school.id, account_id=account_id,
-                                                    actor_account_id=principal.account_id)
+            password = await members.reset_member_password(runtime, school=school, account_id=account_id,
+                                                           actor_account_id=principal.account_id)
         except service.IdentityError as exc:
             raise _problem(exc) from exc
         return TemporaryPasswordOut(password)

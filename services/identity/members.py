@@ -118,6 +118,10 @@ async def set_roles(runtime: Runtime, *, school: SchoolRecord, account_id: int, 
     async with runtime.db.transaction() as session:
         membership, admins = await _locked_membership(session, school, account_id)
         before = set(membership.roles)
+        if ADMINISTRATOR in before ^ set(wanted) and actor_account_id not in admins:
+            # users.manage may be given to a secretary; making or unmaking administrators stays with them.
+            raise IdentityError("Назначать и снимать администраторов журнала может только администратор.",
+                                status_code=403)
         if ADMINISTRATOR in before and ADMINISTRATOR not in wanted and admins <= {account_id}:
             raise IdentityError(_LAST_ADMIN, status_code=409)
         if before != set(wanted):
