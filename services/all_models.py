@@ -1,9 +1,18 @@
 """Imports every model module so the two metadata objects are complete (migration checks, tooling)."""
 
+from services.audit import models as audit_models
 from services.db import PlatformBase, SchoolBase
 from services.identity import models as identity_models
 from services.outbox import models as outbox_models
 from services.region import models as region_models
 from services.structure import models as structure_models
 
-__all__ = ["PlatformBase", "SchoolBase", "identity_models", "outbox_models", "region_models", "structure_models"]
+__all__ = [
+    "PlatformBase",
+    "SchoolBase",
+    "audit_models",
+    "identity_models",
+    "outbox_models",
+    "region_models",
+    "structure_models",
+]
