@@ -20,6 +20,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 from redis.asyncio import Redis
 
+from services import audit
 from services.config import Settings, load_settings
 from services.db import Database, create_engine
 from services.errors import problem_response
@@ -81,6 +82,7 @@ async def index() -> Template:
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or load_settings()
     settings.require_backends()
+    audit.install()
     configure_logging(settings.telemetry.log_level)
     tracer_provider, meter_provider = setup_telemetry(
         settings.telemetry.service_name, "api", settings.outbound.otlp_endpoint

@@ -18,11 +18,13 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
+from services import audit
 from services.config import ConfigError, Settings, host_allowed, load_settings
 from services.db import Database, create_engine
 from services.identity.models import OidcProvider
 from services.region.models import Region, School
 from services.region.service import add_municipality
+from tenants import audit_cli
 from tenants.migrate import migrate_everything
 from tenants.names import InvalidName
 from tenants.provisioning import ProvisioningError, create_school, set_status
@@ -160,6 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--reason", default="")
     p = sub.add_parser("resume", help="resume a suspended school")
     p.add_argument("slug")
+    audit_cli.add_commands(sub)
     p = sub.add_parser("migrate", help="upgrade platform, then every school not at head")
     p.add_argument("--jobs", type=int, default=4, help="schools migrated at once (worker processes)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -167,8 +170,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
+    audit.install()
     db = _db(settings)
     try:
+        if args.command in audit_cli.COMMANDS:
+            return await audit_cli.run_audit_command(db, args)
         if args.command == "migrate":
             return await _migrate(db, args, settings)
         if args.command == "add-oidc":

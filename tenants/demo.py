@@ -25,6 +25,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services import audit
 from services.config import Settings
 from services.db import Database
 from services.identity.models import Account, Invite, Membership, PlatformAudit
@@ -268,16 +269,15 @@ async def _member(session: AsyncSession, account_id: int, school_id: int, person
 
 
 async def _insert_people(session: AsyncSession, people: Sequence[_Person], kind: str) -> list[int]:
-    ids = await session.scalars(
-        insert(Person).returning(Person.id, sort_by_parameter_order=True), [p.row(kind) for p in people]
-    )
-    return list(ids)
+    rows = await audit.insert_rows(session, Person, [p.row(kind) for p in people])
+    return [row["id"] for row in rows]
 
 
 async def _fill_school(db: Database, spec: _SchoolSpec, school_id: int, schema: str, *, fresh: dict[str, str],
                        multi_teacher: _Person | None) -> bool:
     """Fill an empty school and create its demo accounts, in one transaction; False if it was filled before."""
     async with db.transaction(schema) as session:
+        audit.set_actor(session, audit.Actor.system("demo"))
         if await session.scalar(select(func.count()).select_from(ClassUnit)):
             return False
         start = _school_year_start(spec.time_zone)
@@ -287,20 +287,19 @@ async def _fill_school(db: Database, spec: _SchoolSpec, school_id: int, schema: 
             staff.append(multi_teacher)
         staff_ids = await _insert_people(session, staff, "staff")
         deputy_id, teacher_ids = staff_ids[1], staff_ids[2 : 2 + _TEACHERS]
-        class_ids = list(await session.scalars(
-            insert(ClassUnit).returning(ClassUnit.id, sort_by_parameter_order=True),
-            [{"grade": grade, "letter": letter, "class_teacher_id": teacher_ids[i]}
-             for i, (grade, letter) in enumerate(_CLASSES)],
-        ))
+        class_ids = [row["id"] for row in await audit.insert_rows(session, ClassUnit, [
+            {"grade": grade, "letter": letter, "class_teacher_id": teacher_ids[i]}
+            for i, (grade, letter) in enumerate(_CLASSES)
+        ])]
         students = [student for pairs in people.classes for student, _ in pairs]
         guardians = [guardian for pairs in people.classes for _, guardian in pairs]
         student_ids = await _insert_people(session, students, "student")
         guardian_ids = await _insert_people(session, guardians, "guardian")
-        await session.execute(insert(Guardianship), [
+        await audit.insert_rows(session, Guardianship, [
             {"guardian_id": guardian_id, "student_id": student_id}
             for guardian_id, student_id in zip(guardian_ids, student_ids, strict=True)
         ])
-        await session.execute(insert(Enrollment), [
+        await audit.insert_rows(session, Enrollment, [
             {"student_id": student_ids[c * _STUDENTS_PER_CLASS + s], "class_unit_id": class_id, "start_date": start}
             for c, class_id in enumerate(class_ids) for s in range(_STUDENTS_PER_CLASS)
         ])

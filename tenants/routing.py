@@ -7,11 +7,14 @@ handlers take `school: SchoolRecord` and `session: AsyncSession` and get exactly
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from typing import Any
 
+from litestar import Request
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services import audit
 from services.errors import SchoolNotFound, SchoolUnavailable
 from services.runtime import Runtime, provide_runtime
 from services.telemetry import bind_school
@@ -42,10 +45,15 @@ async def provide_school(school_slug: FromPath[str], runtime: NamedDependency[Ru
 
 
 async def provide_school_session(
-    school: NamedDependency[SchoolRecord], runtime: NamedDependency[Runtime]
+    request: Request[Any, Any, Any], school: NamedDependency[SchoolRecord], runtime: NamedDependency[Runtime]
 ) -> AsyncGenerator[AsyncSession, None]:
-    """One session per request in the school's schema: committed before the response, rolled back on error."""
+    """One session per request in the school's schema: committed before the response, rolled back on error.
+    Its writes are audited on behalf of the signed-in account (R-SEC-2); a public route's session has no
+    actor, so it cannot write school rows at all."""
     session = runtime.db.school_session(school.schema)
+    principal = getattr(request.state, "principal", None)
+    if principal is not None:
+        audit.set_actor(session, audit.Actor.account(principal.account_id))
     try:
         yield session
         await session.commit()

@@ -15,6 +15,7 @@ import socket
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,8 +24,10 @@ import httpx
 import pytest
 import uvicorn
 from litestar import Litestar
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from infra.local.embedded import quiet_platformdirs, run_admin_sql, start_postgres, start_redis
+from services import audit
 from services.config import Settings, load_settings
 from services.db import Database, create_engine, libpq_url
 from services.region.service import add_region_with_municipality
@@ -118,6 +121,20 @@ async def municipality_id(db: Database) -> int:
 
 
 MakeSchool = Callable[..., Awaitable[ProvisionedSchool]]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def audited_writes() -> None:
+    """Every school write is audited and needs an actor, in tests as in the app and the workers."""
+    audit.install()
+
+
+@asynccontextmanager
+async def school_writes(db: Database, schema: str) -> AsyncIterator[AsyncSession]:
+    """A committed transaction in a school's schema whose writes are on behalf of the test setup."""
+    async with db.transaction(schema) as session:
+        audit.set_actor(session, audit.Actor.system("tests"))
+        yield session
 
 
 @pytest.fixture

@@ -30,6 +30,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from redis.asyncio import Redis
 from sqlalchemy import text
 
+from services import audit
 from services.config import load_settings
 from services.db import Database, create_engine
 from services.telemetry import configure_logging, setup_telemetry
@@ -66,6 +67,7 @@ class WorkerProcess(dramatiq.Middleware):
         # Dramatiq points stderr at the pipe its main process reads, then imports this module, then calls this:
         # JSON lines go through that pipe to the main process's stderr.
         configure_logging(settings.telemetry.log_level)
+        audit.install()
         hide_message_arguments()
         _process.tracer_provider, _process.meter_provider = setup_telemetry(
             settings.telemetry.service_name, role="worker", otlp_endpoint=settings.outbound.otlp_endpoint

@@ -8,9 +8,10 @@ from litestar import Controller, Request, Response, get, post, put
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services import audit
 from services.errors import OutOfScope, Problem
 from services.identity import members, service
 from services.identity.models import Membership, PlatformAudit, RolePermission
@@ -110,9 +111,8 @@ class SchoolAccessController(Controller):
             raise IdentityError(" ".join(sorted(set(problems))), status_code=422)
         before = set((await session.execute(
             select(RolePermission.permission).where(RolePermission.role == role))).scalars())
-        await session.execute(delete(RolePermission).where(RolePermission.role == role))
-        if wanted:
-            await session.execute(insert(RolePermission), [{"role": role, "permission": p} for p in wanted])
+        await audit.delete_rows(session, RolePermission, RolePermission.role == role)
+        await audit.insert_rows(session, RolePermission, [{"role": role, "permission": p} for p in wanted])
         session.add(PlatformAudit(actor=f"account:{principal.account_id}", action="roles.changed",
                                   school_id=school.id, detail={"role": role, "added": sorted(set(wanted) - before),
                                                                "removed": sorted(before - set(wanted))}))

@@ -10,8 +10,9 @@ from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
-from sqlalchemy import delete, insert, select
+from sqlalchemy import select
 
+from services import audit
 from services.identity import oidc, oidc_login, service
 from services.identity.models import Account, Membership, OidcProvider, PlatformAudit, RolePermission
 from services.identity.permissions import FAMILY_ROLES, PERMISSIONS, SCHOOL_ROLES, STAFF_ONLY
@@ -249,9 +250,8 @@ class RolePages(Controller):
         if problems:
             return await _roles_page(session, school, errors=sorted(set(problems)), status_code=400)
         before = {(r.role, r.permission) for r in (await session.execute(select(RolePermission))).scalars()}
-        await session.execute(delete(RolePermission))
-        if grants:
-            await session.execute(insert(RolePermission), [{"role": r, "permission": p} for r, p in grants])
+        await audit.delete_rows(session, RolePermission)
+        await audit.insert_rows(session, RolePermission, [{"role": r, "permission": p} for r, p in grants])
         session.add(PlatformAudit(
             actor=f"account:{principal.account_id}", action="roles.changed", school_id=school.id,
             detail={"added": sorted(":".join(g) for g in grants - before),

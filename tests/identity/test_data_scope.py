@@ -5,11 +5,11 @@ from __future__ import annotations
 from services.db import Database
 from services.structure.models import Guardianship, Person
 from tenants.provisioning import ProvisionedSchool
-from tests.conftest import MakeSchool, SignIn
+from tests.conftest import MakeSchool, SignIn, school_writes
 
 
 async def family(db: Database, school: ProvisionedSchool) -> dict[str, int]:
-    async with db.transaction(school.schema) as session:
+    async with school_writes(db, school.schema) as session:
         people = {
             "mother": Person(kind="guardian", last_name="Смирнова", first_name="Анна"),
             "son": Person(kind="student", last_name="Смирнов", first_name="Илья"),

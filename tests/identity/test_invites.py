@@ -20,7 +20,7 @@ from services.db import Database
 from services.identity.models import Account, Invite, Membership, PlatformAudit
 from services.structure.models import ClassUnit, Enrollment, Guardianship, Person
 from tenants.provisioning import ProvisionedSchool, invite_code_hash
-from tests.conftest import TEST_PASSWORD, MakeSchool, SignIn, _csrf_header
+from tests.conftest import TEST_PASSWORD, MakeSchool, SignIn, _csrf_header, school_writes
 
 HTML = {"Accept": "text/html"}
 CODE_RE = re.compile(r"\b[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}\b")
@@ -30,7 +30,7 @@ async def add_class(db: Database, school: ProvisionedSchool, grade: int, letter:
                     families: list[tuple[str, list[str]]], *, start: date = date(2020, 9, 1),
                     end: date | None = None) -> tuple[int, list[tuple[int, list[int]]]]:
     """A class with one student per family, each with their guardians: (class id, [(student id, [guardian ids])])."""
-    async with db.transaction(school.schema) as session:
+    async with school_writes(db, school.schema) as session:
         unit = (await session.execute(
             select(ClassUnit).where(ClassUnit.grade == grade, ClassUnit.letter == letter))).scalar_one_or_none()
         if unit is None:
@@ -55,7 +55,7 @@ async def add_class(db: Database, school: ProvisionedSchool, grade: int, letter:
 
 
 async def add_staff(db: Database, school: ProvisionedSchool, *names: str) -> list[int]:
-    async with db.transaction(school.schema) as session:
+    async with school_writes(db, school.schema) as session:
         people = [Person(kind="staff", last_name=name, first_name="Сотрудник") for name in names]
         session.add_all(people)
         await session.flush()
@@ -141,7 +141,7 @@ async def test_whole_school_issue_covers_every_class_guardians_once_and_staff_as
     _, five = await add_class(db, school, 5, "А", [("Смирнов", ["Смирнова"])])
     staff = await add_staff(db, school, "Учителева", "Завучева")
     # The same mother has a second child in 7В: one parent code, both classes on it.
-    async with db.transaction(school.schema) as session:
+    async with school_writes(db, school.schema) as session:
         seven = ClassUnit(grade=7, letter="В")
         session.add(seven)
         child = Person(kind="student", last_name="Смирнова", first_name="Дочь")

@@ -8,13 +8,13 @@ from collections.abc import Iterator
 
 import httpx
 from litestar import Litestar
-from sqlalchemy import insert
 
+from services import audit
 from services.db import Database
 from services.identity.models import RolePermission
 from services.identity.permissions import DEFAULT_ROLE_PERMISSIONS, FAMILY_ROLES, SCHOOL_ROLES, STAFF_ONLY
 from services.identity.policy import OPENAPI_PATH
-from tests.conftest import MakeSchool, SignIn
+from tests.conftest import MakeSchool, SignIn, school_writes
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -77,8 +77,8 @@ async def test_students_and_parents_never_write_even_when_a_school_grants_it(
     app: Litestar, db: Database, make_school: MakeSchool, sign_in: SignIn
 ) -> None:
     school = await make_school()
-    async with db.transaction(school.schema) as session:
-        await session.execute(insert(RolePermission), [
+    async with school_writes(db, school.schema) as session:
+        await audit.insert_rows(session, RolePermission, [
             {"role": role, "permission": permission} for role in FAMILY_ROLES for permission in STAFF_ONLY])
     writes = [(m, p) for m, p, opt in routes(app) if opt.get("policy") == "school" and m in UNSAFE]
     assert writes, "there are write endpoints to check"

@@ -22,7 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from services.db import Database
 from services.structure.models import ClassUnit, Person
 from services.telemetry import SCHOOL_ATTRIBUTE, JsonFormatter, request_id_var, school_id_var
-from tests.conftest import MakeSchool, SignIn
+from tests.conftest import MakeSchool, SignIn, school_writes
 
 
 @pytest.fixture(scope="session")
@@ -89,7 +89,7 @@ async def test_request_spans_carry_the_school_and_no_query_string(
 ) -> None:
     school = await make_school()
     client = await sign_in({school: ["teacher"]})
-    async with db.transaction(school.schema) as session:
+    async with school_writes(db, school.schema) as session:
         session.add(ClassUnit(grade=3, letter="Б"))
     path = f"/api/v1/schools/{school.slug}/classes"
 
@@ -113,7 +113,7 @@ async def test_a_persons_name_from_the_database_reaches_no_span(
 ) -> None:
     school = await make_school()
     client = await sign_in({school: ["teacher"]})
-    async with db.transaction(school.schema) as session:
+    async with school_writes(db, school.schema) as session:
         session.add(Person(kind="student", last_name="Задунайская", first_name="Евлампия", middle_name="Ильинична"))
         session.add(ClassUnit(grade=7, letter="В"))
     path = f"/s/{school.slug}/"
@@ -157,7 +157,7 @@ async def failed_person_insert(app: Litestar, make_school: MakeSchool) -> DBAPIE
     token = school_id_var.set(school.id)
     try:
         with pytest.raises(DBAPIError) as caught:
-            async with database.transaction(school.schema) as session:
+            async with school_writes(database, school.schema) as session:
                 session.add(Person(kind="pupil", last_name="Задунайская", first_name="Евлампия"))
     finally:
         school_id_var.reset(token)

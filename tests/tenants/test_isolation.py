@@ -7,16 +7,17 @@ import random
 from datetime import date
 
 from litestar import Litestar
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import select, text
 
+from services import audit
 from services.db import Database
 from services.structure.models import ClassUnit, Enrollment, Person
 from tenants.provisioning import ProvisionedSchool, set_status
-from tests.conftest import MakeSchool, SignIn
+from tests.conftest import MakeSchool, SignIn, school_writes
 
 
 async def add_class(db: Database, school: ProvisionedSchool, grade: int, letter: str, students: int) -> int:
-    async with db.transaction(school.schema) as session:
+    async with school_writes(db, school.schema) as session:
         unit = ClassUnit(grade=grade, letter=letter)
         session.add(unit)
         await session.flush()
@@ -57,10 +58,10 @@ async def test_a_write_through_school_a_never_changes_school_b(db: Database, mak
     a, b = await make_school(), await make_school()
     await add_class(db, a, 2, "А", students=0)
     await add_class(db, b, 2, "А", students=0)
-    async with db.transaction(a.schema) as session:
-        await session.execute(update(ClassUnit).where(ClassUnit.id == 1).values(letter="Я"))
-        await session.execute(insert(ClassUnit).values(id=2, grade=3, letter="Ж"))
-    async with db.transaction(b.schema) as session:
+    async with school_writes(db, a.schema) as session:
+        await audit.update_rows(session, ClassUnit, {"letter": "Я"}, ClassUnit.id == 1)
+        await audit.insert_rows(session, ClassUnit, [{"id": 2, "grade": 3, "letter": "Ж"}])
+    async with school_writes(db, b.schema) as session:
         rows = (await session.execute(select(ClassUnit.id, ClassUnit.letter).order_by(ClassUnit.id))).all()
     assert [tuple(r) for r in rows] == [(1, "А")]
 
