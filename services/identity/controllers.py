@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post, put
@@ -13,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import audit
 from services.errors import OutOfScope, Problem
-from services.identity import members, service
+from services.identity import compromise, members, service
 from services.identity.models import Membership, PlatformAudit, RolePermission
 from services.identity.pages import client_address, session_cookie_response
 from services.identity.permissions import SCHOOL_ROLES
@@ -27,14 +28,20 @@ from services.identity.policy import (
     provide_principal,
 )
 from services.identity.schemas import (
+    ChangeOut,
+    CompromisedIn,
     LoginIn,
     MembershipOut,
     MeOut,
+    RevertAllOut,
+    RevertConflictOut,
+    RevertOut,
     RolePermissionsIn,
     SessionSettings,
     StudentOut,
     TemporaryPasswordOut,
 )
+from services.identity.sessions import COOKIE
 from services.region.models import School
 from services.runtime import Runtime, provide_runtime
 from services.structure.models import Person
@@ -47,6 +54,16 @@ _PRINCIPAL = {"principal": Provide(provide_principal, sync_to_thread=False)}
 
 class IdentityError(Problem):
     problem_type = "/problems/identity"
+
+
+async def _since(runtime: Runtime, account_id: int, since: datetime | None) -> datetime:
+    start = since or await compromise.compromised_since(runtime, account_id)
+    if start is None:
+        raise IdentityError("Укажите, с какого момента искать изменения (since).", status_code=422)
+    try:
+        return compromise.check_since(start)
+    except service.IdentityError as exc:
+        raise _problem(exc) from exc
 
 
 def _problem(exc: service.IdentityError) -> IdentityError:
@@ -74,6 +91,19 @@ class AuthController(Controller):
     @post("/auth/logout-all", opt=SIGNED_IN, status_code=204, summary="End every session of the account")
     async def logout_all(self, runtime: NamedDependency[Runtime], principal: NamedDependency[Principal]) -> None:
         await runtime.sessions.destroy_all(principal.account_id)
+
+    @post("/auth/compromised", opt=SIGNED_IN, status_code=204,
+          summary="Report one's own credentials compromised since T: every session ends, a new password is due")
+    async def report_compromised(self, data: CompromisedIn, runtime: NamedDependency[Runtime],
+                                 principal: NamedDependency[Principal]) -> Response[None]:
+        try:
+            await compromise.mark_compromised(runtime, account_id=principal.account_id, since=data.since,
+                                              actor_account_id=principal.account_id)
+        except service.IdentityError as exc:
+            raise _problem(exc) from exc
+        response: Response[None] = Response(None, status_code=204)
+        response.delete_cookie(COOKIE, path="/")
+        return response
 
     @get("/me", opt=SIGNED_IN, summary="The signed-in account and its schools")
     async def me(self, runtime: NamedDependency[Runtime], principal: NamedDependency[Principal]) -> MeOut:
@@ -129,6 +159,44 @@ class SchoolAccessController(Controller):
         except service.IdentityError as exc:
             raise _problem(exc) from exc
         return TemporaryPasswordOut(password)
+
+    @post("/users/{account_id:int}/compromised", opt=needs("compromise.manage"), status_code=204,
+          summary="Record a member's credentials compromised since T")
+    async def mark_compromised(self, account_id: FromPath[int], data: CompromisedIn,
+                               school: NamedDependency[SchoolRecord], runtime: NamedDependency[Runtime],
+                               principal: NamedDependency[Principal]) -> None:
+        try:
+            await compromise.mark_compromised(runtime, account_id=account_id, since=data.since,
+                                              actor_account_id=principal.account_id, school_id=school.id)
+        except service.IdentityError as exc:
+            raise _problem(exc) from exc
+
+    @get("/users/{account_id:int}/changes", opt=needs("compromise.manage"),
+         summary="Every change the member made in this school since T (default: since the recorded compromise)")
+    async def changes(self, account_id: FromPath[int], school: NamedDependency[SchoolRecord],
+                      runtime: NamedDependency[Runtime], since: datetime | None = None) -> list[ChangeOut]:
+        start = await _since(runtime, account_id, since)
+        return [ChangeOut(c.id, c.at, c.action, c.entity, c.entity_key, c.before, c.after, c.reverted_by)
+                for c in await compromise.changes(runtime, school, account_id, start)]
+
+    @post("/audit/{entry_id:int}/revert", opt=needs("compromise.manage"), status_code=200,
+          summary="Undo one change")
+    async def revert(self, entry_id: FromPath[int], school: NamedDependency[SchoolRecord],
+                     runtime: NamedDependency[Runtime], principal: NamedDependency[Principal]) -> RevertOut:
+        try:
+            return RevertOut(await compromise.revert_one(runtime, school, entry_id, principal.account_id))
+        except service.IdentityError as exc:
+            raise _problem(exc) from exc
+
+    @post("/users/{account_id:int}/revert-all", opt=needs("compromise.manage"), status_code=200,
+          summary="Undo every change the member made in this school since T, newest first")
+    async def revert_all(self, account_id: FromPath[int], school: NamedDependency[SchoolRecord],
+                         runtime: NamedDependency[Runtime], principal: NamedDependency[Principal],
+                         since: datetime | None = None) -> RevertAllOut:
+        start = await _since(runtime, account_id, since)
+        report = await compromise.revert_everything(runtime, school, account_id, start, principal.account_id)
+        return RevertAllOut([entry for entry, _ in report.reverted],
+                            [RevertConflictOut(c.audit_id, c.message_ru) for c in report.conflicts], report.skipped)
 
     @get("/settings/session", opt=needs("users.manage"), summary="The school's session idle timeout")
     async def session_settings(self, school: NamedDependency[SchoolRecord],

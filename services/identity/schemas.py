@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 import msgspec
 
 
@@ -43,3 +46,34 @@ class StudentOut(msgspec.Struct, frozen=True):
     last_name: str
     first_name: str
     middle_name: str | None
+
+
+class CompromisedIn(msgspec.Struct, frozen=True):
+    since: datetime
+    """From this moment on, what the account did is suspect (ISO 8601 with a time zone)."""
+
+
+class ChangeOut(msgspec.Struct, frozen=True):
+    id: int
+    at: datetime
+    action: str
+    entity: str
+    entity_key: dict[str, Any]
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    reverted_by: int | None
+
+
+class RevertOut(msgspec.Struct, frozen=True):
+    revert_id: int
+
+
+class RevertConflictOut(msgspec.Struct, frozen=True):
+    id: int
+    message: str
+
+
+class RevertAllOut(msgspec.Struct, frozen=True):
+    reverted: list[int]
+    conflicts: list[RevertConflictOut]
+    skipped: list[int]
