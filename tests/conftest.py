@@ -15,7 +15,7 @@ import socket
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -130,11 +130,17 @@ def audited_writes() -> None:
 
 
 @asynccontextmanager
-async def school_writes(db: Database, schema: str) -> AsyncIterator[AsyncSession]:
-    """A committed transaction in a school's schema whose writes are on behalf of the test setup."""
+async def acting(db: Database, schema: str, actor: audit.Actor | None) -> AsyncIterator[AsyncSession]:
+    """A committed transaction in a school's schema whose writes are on behalf of `actor` (None: nobody)."""
     async with db.transaction(schema) as session:
-        audit.set_actor(session, audit.Actor.system("tests"))
+        if actor is not None:
+            audit.set_actor(session, actor)
         yield session
+
+
+def school_writes(db: Database, schema: str) -> AbstractAsyncContextManager[AsyncSession]:
+    """Writes of the test setup itself."""
+    return acting(db, schema, audit.Actor.system("tests"))
 
 
 @pytest.fixture

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-
 import msgspec
 from litestar import Controller, delete, get, post, put
 from litestar.di import NamedDependency, Provide
@@ -24,21 +22,6 @@ class InvitesIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     class_unit_id: int | None = None
     """A class, or null for the whole school."""
     valid_days: int = 30
-
-
-class IssuedInviteOut(msgspec.Struct, frozen=True):
-    person_id: int
-    last_name: str
-    first_name: str
-    middle_name: str | None
-    class_name: str
-    role: str
-    code: str
-    """The plain code: returned only in this response, stored hashed."""
-    expires_at: datetime
-    valid_until: date
-    """The last day the code works, in the school's time zone."""
-    children: list[str]
 
 
 class MemberOut(msgspec.Struct, frozen=True):
@@ -73,15 +56,14 @@ class SchoolAdminController(Controller):
           summary="Issue the missing invite codes of a class or the whole school (codes are returned only here)")
     async def issue_invites(self, data: JSONBody[InvitesIn], school: NamedDependency[SchoolRecord],
                             runtime: NamedDependency[Runtime],
-                            principal: NamedDependency[Principal]) -> list[IssuedInviteOut]:
+                            principal: NamedDependency[Principal]) -> list[invites.IssuedInvite]:
         try:
             issued = await invites.issue_invites(runtime.db, school=school, class_unit_id=data.class_unit_id,
                                                  kinds=data.kinds, valid_days=data.valid_days,
                                                  actor_account_id=principal.account_id)
         except IdentityError as exc:
             raise _problem(exc) from exc
-        return [IssuedInviteOut(i.person_id, i.last_name, i.first_name, i.middle_name, i.class_name, i.role, i.code,
-                                i.expires_at, i.valid_until, list(i.children)) for i in issued]
+        return issued
 
     @get("/users", opt=needs("users.manage"), summary="The school's members with their roles")
     async def users(self, school: NamedDependency[SchoolRecord], runtime: NamedDependency[Runtime]) -> list[MemberOut]:

@@ -10,15 +10,12 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import audit
 from services.audit.models import AuditLog
@@ -28,29 +25,14 @@ from services.identity.models import RolePermission
 from services.structure.models import ClassUnit, Guardianship, Person, SchoolSetting
 from tenants import audit_cli
 from tenants.provisioning import ProvisionedSchool, set_status
-from tests.conftest import Backends, MakeSchool
+from tests.conftest import Backends, MakeSchool, acting
 
 TEACHER = audit.Actor.account(101)
 ADMIN = audit.Actor.account(102)
 
 
-@pytest.fixture(autouse=True)
-def audit_hook() -> Iterator[None]:
-    """The hook as the app installs it; removed afterwards only if this fixture put it there."""
-    ours = not audit.installed()
-    audit.install()
-    yield
-    if ours:
-        audit.uninstall()
 
 
-@asynccontextmanager
-async def acting(db: Database, school: ProvisionedSchool, actor: audit.Actor | None = TEACHER,
-                 ) -> AsyncIterator[AsyncSession]:
-    async with db.transaction(school.schema) as session:
-        if actor is not None:
-            audit.set_actor(session, actor)
-        yield session
 
 
 async def entries(db: Database, school: ProvisionedSchool) -> list[AuditLog]:
@@ -65,14 +47,14 @@ def person(**values: Any) -> Person:
 async def test_a_write_records_who_when_what_before_and_after(db: Database, make_school: MakeSchool) -> None:
     school = await make_school()
     started = datetime.now(UTC)
-    async with acting(db, school) as session:
+    async with acting(db, school.schema, TEACHER) as session:
         pupil = person(birth_date=date(2015, 3, 8))
         unit = ClassUnit(grade=5, letter="А")
         session.add_all([pupil, unit])
         await session.flush()
         unit.class_teacher_id = None
         pupil.first_name = "Марья"
-    async with acting(db, school, ADMIN) as session:
+    async with acting(db, school.schema, ADMIN) as session:
         await session.delete(await session.get(ClassUnit, unit.id))
 
     made, renamed, removed = [e for e in await entries(db, school) if e.entity == "person"] + \
@@ -98,7 +80,7 @@ async def test_a_write_records_who_when_what_before_and_after(db: Database, make
 
 async def test_composite_and_text_keys_and_json_values(db: Database, make_school: MakeSchool) -> None:
     school = await make_school()
-    async with acting(db, school) as session:
+    async with acting(db, school.schema, TEACHER) as session:
         mother, son = person(kind="guardian"), person()
         session.add_all([mother, son])
         await session.flush()
@@ -116,7 +98,7 @@ async def test_composite_and_text_keys_and_json_values(db: Database, make_school
 async def test_a_write_without_an_actor_is_refused(db: Database, make_school: MakeSchool) -> None:
     school = await make_school()
     with pytest.raises(audit.ActorMissing) as refused:
-        async with acting(db, school, actor=None) as session:
+        async with acting(db, school.schema, None) as session:
             session.add(person())
     assert "Изменение не сохранено" in refused.value.message_ru
     async with db.transaction(school.schema) as session:
@@ -135,14 +117,14 @@ async def test_writes_around_the_flush_are_refused_and_bulk_helpers_audit(
         text(f'UPDATE "{school.schema}".person SET first_name = \'Павел\''),
     ):
         with pytest.raises(audit.UnauditedWrite):
-            async with acting(db, school) as session:
+            async with acting(db, school.schema, TEACHER) as session:
                 await session.execute(statement)
     with pytest.raises(audit.UnauditedWrite):
-        async with acting(db, school) as session:
+        async with acting(db, school.schema, TEACHER) as session:
             session.add(AuditLog(actor_label="system:x", action="insert", entity="person", entity_key={},
                                  prev_hash=GENESIS, hash=GENESIS))
 
-    async with acting(db, school) as session:
+    async with acting(db, school.schema, TEACHER) as session:
         rows = await audit.insert_rows(session, Person, [
             {"kind": "student", "last_name": "Сидоров", "first_name": f"Ученик {i}"} for i in range(3)
         ])
@@ -157,7 +139,7 @@ async def test_writes_around_the_flush_are_refused_and_bulk_helpers_audit(
 async def test_the_chain_is_intact_after_many_writes(db: Database, make_school: MakeSchool) -> None:
     school = await make_school()
     for i in range(5):
-        async with acting(db, school) as session:
+        async with acting(db, school.schema, TEACHER) as session:
             session.add_all([person(first_name=f"Имя {i}"), ClassUnit(grade=i + 1, letter="Б")])
             await session.flush()
             unit = await session.scalar(select(ClassUnit).where(ClassUnit.grade == i + 1))
@@ -193,7 +175,7 @@ async def test_an_edited_or_removed_entry_is_detected(
     school, other = await make_school(), await make_school()
     for s in (school, other):
         for i in range(4):
-            async with acting(db, s) as session:
+            async with acting(db, s.schema, TEACHER) as session:
                 session.add(person(first_name=f"Имя {i}"))
     ids = [e.id for e in await entries(db, school)]
     async with db.transaction(school.schema) as session:
@@ -230,7 +212,7 @@ async def test_an_edited_or_removed_entry_is_detected(
 
 async def test_the_application_cannot_change_or_remove_entries(db: Database, make_school: MakeSchool) -> None:
     school = await make_school()
-    async with acting(db, school) as session:
+    async with acting(db, school.schema, TEACHER) as session:
         session.add(person())
     table = f'"{school.schema}".audit_log'
     for sql in (f"UPDATE {table} SET reason = 'x'", f"DELETE FROM {table}", f"TRUNCATE {table}"):
@@ -238,7 +220,7 @@ async def test_the_application_cannot_change_or_remove_entries(db: Database, mak
             async with db.engine.begin() as conn:
                 await conn.execute(text(sql))
     with pytest.raises(audit.UnauditedWrite):  # and a session refuses before the database has to
-        async with acting(db, school) as session:
+        async with acting(db, school.schema, TEACHER) as session:
             await session.execute(update(AuditLog).values(reason="x"))
     assert len(await entries(db, school)) == 1
 
@@ -248,7 +230,7 @@ async def test_concurrent_writers_keep_one_chain(db: Database, make_school: Make
     writers = 12
 
     async def write(i: int) -> None:
-        async with acting(db, school, audit.Actor.account(200 + i)) as session:
+        async with acting(db, school.schema, audit.Actor.account(200 + i)) as session:
             session.add(person(first_name=f"Имя {i}"))
             await session.flush()
             await asyncio.sleep(0.01)  # hold the chain lock while others queue for it
@@ -269,14 +251,14 @@ async def test_changes_by_account_since_lists_only_that_accounts_later_changes(
     db: Database, make_school: MakeSchool
 ) -> None:
     school = await make_school()
-    async with acting(db, school) as session:
+    async with acting(db, school.schema, TEACHER) as session:
         session.add(person(first_name="До"))
     await asyncio.sleep(0.05)
     since = datetime.now(UTC)
     await asyncio.sleep(0.05)
-    async with acting(db, school) as session:
+    async with acting(db, school.schema, TEACHER) as session:
         session.add(person(first_name="После"))
-    async with acting(db, school, ADMIN) as session:
+    async with acting(db, school.schema, ADMIN) as session:
         session.add(person(first_name="Другой"))
     async with db.transaction(school.schema) as session:
         changes = await audit.changes_by_account_since(session, TEACHER.account_id or 0, since)

@@ -4,40 +4,25 @@ for any school table; refused with nothing changed when the row moved on since."
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import Table, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import audit
 from services.audit.models import AuditLog
 from services.db import Database, SchoolBase
 from services.structure.models import ClassUnit, Enrollment, Guardianship, Person, SchoolSetting
 from tenants.provisioning import ProvisionedSchool
-from tests.conftest import MakeSchool
+from tests.conftest import MakeSchool, acting
 
 INTRUDER = audit.Actor.account(301)  # the compromised account
 COLLEAGUE = audit.Actor.account(302)
 ADMIN = audit.Actor.account(303)
 
 
-@pytest.fixture(autouse=True)
-def audit_hook() -> Iterator[None]:
-    ours = not audit.installed()
-    audit.install()
-    yield
-    if ours:
-        audit.uninstall()
 
 
-@asynccontextmanager
-async def acting(db: Database, school: ProvisionedSchool, actor: audit.Actor) -> AsyncIterator[AsyncSession]:
-    async with db.transaction(school.schema) as session:
-        audit.set_actor(session, actor)
-        yield session
 
 
 async def last_entry_id(db: Database, school: ProvisionedSchool) -> int:
@@ -62,21 +47,21 @@ async def rows(db: Database, school: ProvisionedSchool, model: type[SchoolBase])
 
 async def test_revert_an_insert_an_update_and_a_delete(db: Database, make_school: MakeSchool) -> None:
     school = await make_school()
-    async with acting(db, school, COLLEAGUE) as session:
+    async with acting(db, school.schema, COLLEAGUE) as session:
         teacher = Person(kind="staff", last_name="Смирнова", first_name="Анна", birth_date=date(1980, 1, 2))
         unit = ClassUnit(grade=6, letter="А")
         session.add_all([teacher, unit])
     people_before, classes_before = await rows(db, school, Person), await rows(db, school, ClassUnit)
 
-    async with acting(db, school, INTRUDER) as session:
+    async with acting(db, school.schema, INTRUDER) as session:
         session.add(Person(kind="student", last_name="Лишний", first_name="Ученик"))
     inserted = await last_entry_id(db, school)
-    async with acting(db, school, INTRUDER) as session:
+    async with acting(db, school.schema, INTRUDER) as session:
         changed = await session.get(ClassUnit, unit.id)
         assert changed is not None
         changed.letter, changed.class_teacher_id = "Я", teacher.id
     updated = await last_entry_id(db, school)
-    async with acting(db, school, INTRUDER) as session:
+    async with acting(db, school.schema, INTRUDER) as session:
         changed = await session.get(ClassUnit, unit.id)
         assert changed is not None
         changed.class_teacher_id = None
@@ -104,12 +89,12 @@ async def test_revert_an_insert_an_update_and_a_delete(db: Database, make_school
 
 async def test_revert_works_for_composite_and_text_keys(db: Database, make_school: MakeSchool) -> None:
     school = await make_school()
-    async with acting(db, school, COLLEAGUE) as session:
+    async with acting(db, school.schema, COLLEAGUE) as session:
         mother, son = Person(kind="guardian", last_name="А", first_name="Б"), Person(kind="student", last_name="А",
                                                                                         first_name="В")
         session.add_all([mother, son, SchoolSetting(key="homework_hours", value={"hours": 2})])
     settings_before = await rows(db, school, SchoolSetting)
-    async with acting(db, school, INTRUDER) as session:
+    async with acting(db, school.schema, INTRUDER) as session:
         session.add(Guardianship(guardian_id=mother.id, student_id=son.id, relation="опекун"))
         setting = await session.get(SchoolSetting, "homework_hours")
         assert setting is not None
@@ -123,15 +108,15 @@ async def test_revert_works_for_composite_and_text_keys(db: Database, make_schoo
 
 async def test_a_conflicting_revert_is_refused_and_changes_nothing(db: Database, make_school: MakeSchool) -> None:
     school = await make_school()
-    async with acting(db, school, COLLEAGUE) as session:
+    async with acting(db, school.schema, COLLEAGUE) as session:
         unit = ClassUnit(grade=7, letter="А")
         session.add(unit)
-    async with acting(db, school, INTRUDER) as session:
+    async with acting(db, school.schema, INTRUDER) as session:
         changed = await session.get(ClassUnit, unit.id)
         assert changed is not None
         changed.letter = "Ж"
     bad = await last_entry_id(db, school)
-    async with acting(db, school, COLLEAGUE) as session:
+    async with acting(db, school.schema, COLLEAGUE) as session:
         changed = await session.get(ClassUnit, unit.id)
         assert changed is not None
         changed.letter = "Б"
@@ -157,10 +142,10 @@ async def test_a_conflicting_revert_is_refused_and_changes_nothing(db: Database,
 
 async def test_a_revert_other_rows_depend_on_is_refused(db: Database, make_school: MakeSchool) -> None:
     school = await make_school()
-    async with acting(db, school, INTRUDER) as session:
+    async with acting(db, school.schema, INTRUDER) as session:
         session.add(Person(kind="staff", last_name="Новый", first_name="Учитель"))
     made = await last_entry_id(db, school)
-    async with acting(db, school, COLLEAGUE) as session:
+    async with acting(db, school.schema, COLLEAGUE) as session:
         teacher_id = await session.scalar(select(Person.id))
         session.add(ClassUnit(grade=8, letter="В", class_teacher_id=teacher_id))
     log = await rows(db, school, AuditLog)
@@ -173,10 +158,10 @@ async def test_revert_all_since_undoes_only_the_compromised_accounts_later_chang
     db: Database, make_school: MakeSchool
 ) -> None:
     school = await make_school()
-    async with acting(db, school, INTRUDER) as session:  # before T: the account was still in good hands
+    async with acting(db, school.schema, INTRUDER) as session:  # before T: the account was still in good hands
         own = ClassUnit(grade=1, letter="А")
         session.add_all([own, Person(kind="student", last_name="Честный", first_name="Ученик")])
-    async with acting(db, school, COLLEAGUE) as session:
+    async with acting(db, school.schema, COLLEAGUE) as session:
         shared = ClassUnit(grade=2, letter="А")
         contested = ClassUnit(grade=3, letter="А")
         session.add_all([shared, contested])
@@ -185,7 +170,7 @@ async def test_revert_all_since_undoes_only_the_compromised_accounts_later_chang
     await asyncio.sleep(0.05)
     before_t = {"classes": await rows(db, school, ClassUnit)}
 
-    async with acting(db, school, INTRUDER) as session:
+    async with acting(db, school.schema, INTRUDER) as session:
         newcomer = Person(kind="staff", last_name="Подставной", first_name="Учитель")
         session.add(newcomer)
         await session.flush()
@@ -193,7 +178,7 @@ async def test_revert_all_since_undoes_only_the_compromised_accounts_later_chang
         target = await session.get(ClassUnit, shared.id)
         assert target is not None
         target.letter, target.class_teacher_id = "Ф", newcomer.id
-    async with acting(db, school, INTRUDER) as session:
+    async with acting(db, school.schema, INTRUDER) as session:
         target = await session.get(ClassUnit, shared.id)
         assert target is not None
         target.letter = "Ц"
@@ -203,7 +188,7 @@ async def test_revert_all_since_undoes_only_the_compromised_accounts_later_chang
         student = await session.scalar(select(Person).where(Person.last_name == "Честный"))
         assert student is not None
         session.add(Enrollment(student_id=student.id, class_unit_id=own.id, start_date=date(2025, 9, 1)))
-    async with acting(db, school, COLLEAGUE) as session:  # someone noticed and fixed one class by hand
+    async with acting(db, school.schema, COLLEAGUE) as session:  # someone noticed and fixed one class by hand
         other = await session.get(ClassUnit, contested.id)
         assert other is not None
         other.letter = "Б"

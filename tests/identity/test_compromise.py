@@ -4,20 +4,16 @@ reverts every change the account made since T — for any kind of record, throug
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 import httpx
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import audit
 from services.db import Database
 from services.identity.models import Account
 from services.structure.models import ClassUnit, Person
-from tenants.provisioning import ProvisionedSchool
-from tests.conftest import TEST_PASSWORD, MakeSchool, SignIn, _csrf_header, school_writes
+from tests.conftest import TEST_PASSWORD, MakeSchool, SignIn, _csrf_header, acting, school_writes
 
 
 async def account_of(db: Database, client: httpx.AsyncClient) -> int:
@@ -27,12 +23,6 @@ async def account_of(db: Database, client: httpx.AsyncClient) -> int:
         return found
 
 
-@asynccontextmanager
-async def as_account(db: Database, school: ProvisionedSchool, account_id: int) -> AsyncIterator[AsyncSession]:
-    """A school transaction on behalf of an account, as the journal's own endpoints will write."""
-    async with db.transaction(school.schema) as session:
-        audit.set_actor(session, audit.Actor.account(account_id))
-        yield session
 
 
 async def test_the_administrator_reverts_what_a_compromised_account_did(
@@ -47,15 +37,15 @@ async def test_the_administrator_reverts_what_a_compromised_account_did(
     async with school_writes(db, school.schema) as session:
         pupil = Person(kind="student", last_name="Орлова", first_name="Дарья")
         session.add(pupil)
-    async with as_account(db, school, victim_id) as session:
+    async with acting(db, school.schema, audit.Actor.account(victim_id)) as session:
         session.add(ClassUnit(grade=6, letter="Б"))  # before T: legitimate
     await asyncio.sleep(0.05)
     since = datetime.now(UTC)
     await asyncio.sleep(0.05)
-    async with as_account(db, school, victim_id) as session:
+    async with acting(db, school.schema, audit.Actor.account(victim_id)) as session:
         (await session.get(Person, pupil.id)).first_name = "Взломано"  # type: ignore[union-attr]
         session.add(ClassUnit(grade=9, letter="Я"))
-    async with as_account(db, school, colleague_id) as session:
+    async with acting(db, school.schema, audit.Actor.account(colleague_id)) as session:
         session.add(ClassUnit(grade=10, letter="А"))
 
     base = f"/api/v1/schools/{school.slug}/users/{victim_id}"
