@@ -1,7 +1,9 @@
 """Imports every model module so the two metadata objects are complete (migration checks, tooling)."""
 
 from services.audit import models as audit_models
+from services.calendar import models as calendar_models
 from services.db import PlatformBase, SchoolBase
+from services.grading import models as grading_models
 from services.identity import models as identity_models
 from services.outbox import models as outbox_models
 from services.region import models as region_models
@@ -11,6 +13,8 @@ __all__ = [
     "PlatformBase",
     "SchoolBase",
     "audit_models",
+    "calendar_models",
+    "grading_models",
     "identity_models",
     "outbox_models",
     "region_models",

@@ -20,7 +20,10 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 from redis.asyncio import Redis
 
-from services import audit
+from services import (
+    all_models,  # noqa: F401 - every table known before the first flush
+    audit,
+)
 from services.config import Settings, load_settings
 from services.db import Database, create_engine
 from services.errors import problem_response

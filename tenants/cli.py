@@ -18,7 +18,10 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
-from services import audit
+from services import (
+    all_models,  # noqa: F401 - every table known before the first flush
+    audit,
+)
 from services.config import ConfigError, Settings, host_allowed, load_settings
 from services.db import Database, create_engine
 from services.identity.models import OidcProvider

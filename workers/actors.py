@@ -30,7 +30,10 @@ from opentelemetry.sdk.trace import TracerProvider
 from redis.asyncio import Redis
 from sqlalchemy import text
 
-from services import audit
+from services import (
+    all_models,  # noqa: F401 - every table known before the first flush
+    audit,
+)
 from services.config import load_settings
 from services.db import Database, create_engine
 from services.telemetry import configure_logging, setup_telemetry

@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, SmallInteger, String, UniqueConstraint, func
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Numeric,
+    SmallInteger,
+    String,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+from services.calendar import models as _calendar  # noqa: F401 - teaching_load refers to academic_year
 from services.db import SchoolBase
 
 PERSON_KINDS = ("staff", "student", "guardian")
@@ -85,3 +97,70 @@ class Guardianship(SchoolBase):
     guardian_id: Mapped[int] = mapped_column(ForeignKey("person.id"), primary_key=True)
     student_id: Mapped[int] = mapped_column(ForeignKey("person.id"), primary_key=True, index=True)
     relation: Mapped[str] = mapped_column(String(40), server_default="законный представитель")
+
+
+GROUP_KINDS = ("subgroup", "cross_class", "individual")
+
+
+class StudyGroup(SchoolBase):
+    """Группа: part of a class for a subject, a cross-class group (elective, club), or one home-schooled student."""
+
+    __tablename__ = "study_group"
+    __table_args__ = (CheckConstraint(f"kind in {GROUP_KINDS!r}", name="kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(16))
+    class_unit_id: Mapped[int | None] = mapped_column(ForeignKey("class_unit.id"), index=True)
+    subject_id: Mapped[int | None] = mapped_column(ForeignKey("subject.id"))
+
+
+class GroupMembership(SchoolBase):
+    """A student in a group from one date to another (open-ended while current)."""
+
+    __tablename__ = "group_membership"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("study_group.id"), index=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+
+
+class TeachingLoad(SchoolBase):
+    """Учебная нагрузка: teacher × subject × class or group × hours per week, for a year."""
+
+    __tablename__ = "teaching_load"
+    __table_args__ = (
+        CheckConstraint("(class_unit_id IS NULL) <> (group_id IS NULL)", name="target"),
+        CheckConstraint("hours_per_week > 0 and hours_per_week <= 40", name="hours"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    academic_year_id: Mapped[int] = mapped_column(ForeignKey("academic_year.id"), index=True)
+    teacher_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subject.id"))
+    class_unit_id: Mapped[int | None] = mapped_column(ForeignKey("class_unit.id"), index=True)
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("study_group.id"), index=True)
+    hours_per_week: Mapped[Decimal] = mapped_column(Numeric(4, 1))
+
+
+MOVEMENT_KINDS = ("arrival", "transfer", "withdrawal")
+
+
+class Movement(SchoolBase):
+    """Движение учащихся: arrival, transfer between classes or withdrawal, with its date (R-STR-6)."""
+
+    __tablename__ = "movement"
+    __table_args__ = (CheckConstraint(f"kind in {MOVEMENT_KINDS!r}", name="kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    on_date: Mapped[date] = mapped_column(Date)
+    from_class_id: Mapped[int | None] = mapped_column(ForeignKey("class_unit.id"))
+    to_class_id: Mapped[int | None] = mapped_column(ForeignKey("class_unit.id"))
+    reason: Mapped[str | None] = mapped_column(String(300))
+    document: Mapped[str | None] = mapped_column(String(100))
+    """Приказ: number and date of the order."""
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
