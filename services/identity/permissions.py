@@ -43,6 +43,7 @@ PERMISSIONS: dict[str, str] = {
     "journal.write": "Ведение журнала (в пределах нагрузки и замен)",
     "journal.correct_closed": "Исправления в закрытом периоде",
     "diary.read_own": "Просмотр своего дневника или дневника своих детей",
+    "structure.manage": "Настройка учебного года, оценивания, классов, групп, нагрузки и расписания",
     "users.manage": "Управление пользователями",
     "roles.manage": "Настройка ролей и прав",
     "invites.manage": "Выдача пригласительных кодов",
@@ -52,7 +53,7 @@ PERMISSIONS: dict[str, str] = {
 
 # Permissions a family role may never be given, whatever the school's administrator edits (R-ROLE-4).
 STAFF_ONLY = frozenset({
-    "people.read", "journal.read_own", "journal.read_class", "journal.read_all", "journal.write",
+    "people.read", "structure.manage", "journal.read_own", "journal.read_class", "journal.read_all", "journal.write",
     "journal.correct_closed", "users.manage", "roles.manage", "invites.manage", "audit.read", "compromise.manage",
 })
 
@@ -60,9 +61,10 @@ _STAFF_BASE = ("school.view", "structure.read")
 
 DEFAULT_ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "administrator": (*_STAFF_BASE, "people.read", "journal.read_all", "users.manage", "roles.manage",
-                      "invites.manage", "audit.read", "compromise.manage"),
+                      "invites.manage", "audit.read", "compromise.manage", "structure.manage"),
     "director": (*_STAFF_BASE, "people.read", "journal.read_all", "audit.read"),
-    "deputy_head": (*_STAFF_BASE, "people.read", "journal.read_all", "journal.correct_closed", "audit.read"),
+    "deputy_head": (*_STAFF_BASE, "people.read", "journal.read_all", "journal.correct_closed", "audit.read",
+                    "structure.manage"),
     "teacher": (*_STAFF_BASE, "journal.read_own", "journal.write"),
     "class_teacher": (*_STAFF_BASE, "people.read", "journal.read_class"),
     "secretary": (*_STAFF_BASE, "people.read", "invites.manage"),
