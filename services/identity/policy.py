@@ -21,7 +21,7 @@ from services.identity.models import Account, Membership, RolePermission
 from services.identity.permissions import FAMILY_ROLES, PERMISSIONS, STAFF_ONLY
 from services.identity.sessions import COOKIE, SessionData
 from services.runtime import Runtime
-from services.structure.models import Guardianship
+from services.structure.models import ClassUnit, Guardianship, TeachingLoad
 from tenants.registry import SchoolRecord
 from tenants.routing import resolve_school
 
@@ -167,5 +167,37 @@ async def may_read_student(principal: Principal, session: AsyncSession, student_
                 Guardianship.guardian_id == principal.person_id, Guardianship.student_id == student_id
             )
         )
+        return found is not None
+    return False
+
+
+async def may_write_journal(principal: Principal, session: AsyncSession, *, subject_id: int,
+                            class_unit_id: int | None = None, group_id: int | None = None) -> bool:
+    """A teacher writes only the journals of their own teaching load (substitution grants join here with the
+    journal, R-JRN-5); students and parents never (R-ROLE-4)."""
+    if principal.is_family_only or not principal.can("journal.write") or principal.person_id is None:
+        return False
+    target = TeachingLoad.group_id == group_id if group_id is not None else TeachingLoad.class_unit_id == class_unit_id
+    found = await session.scalar(select(TeachingLoad.id).where(
+        TeachingLoad.teacher_id == principal.person_id, TeachingLoad.subject_id == subject_id, target))
+    return found is not None
+
+
+async def may_read_journal(principal: Principal, session: AsyncSession, *, subject_id: int,
+                           class_unit_id: int) -> bool:
+    """Administration reads every journal; a class teacher the whole journal of their class, every subject
+    (R-ROLE-5); a teacher the journals of their load."""
+    if principal.is_family_only:
+        return False
+    if principal.can("journal.read_all"):
+        return True
+    if principal.person_id is not None and principal.can("journal.read_class"):
+        teacher = await session.scalar(select(ClassUnit.class_teacher_id).where(ClassUnit.id == class_unit_id))
+        if teacher == principal.person_id:
+            return True
+    if principal.person_id is not None and principal.can("journal.read_own"):
+        found = await session.scalar(select(TeachingLoad.id).where(
+            TeachingLoad.teacher_id == principal.person_id, TeachingLoad.subject_id == subject_id,
+            TeachingLoad.class_unit_id == class_unit_id))
         return found is not None
     return False
