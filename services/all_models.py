@@ -8,6 +8,7 @@ from services.identity import models as identity_models
 from services.outbox import models as outbox_models
 from services.region import models as region_models
 from services.structure import models as structure_models
+from services.timetable import models as timetable_models
 
 __all__ = [
     "PlatformBase",
@@ -19,4 +20,5 @@ __all__ = [
     "outbox_models",
     "region_models",
     "structure_models",
+    "timetable_models",
 ]
