@@ -38,6 +38,7 @@ from services.identity.throttle import LoginThrottle
 from services.runtime import Runtime
 from services.structure.controllers import StructureController
 from services.structure.pages import SchoolPages
+from services.timetable.controllers import TimetableController
 from services.telemetry import (
     configure_logging,
     new_request_id,
@@ -117,7 +118,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return Litestar(
         route_handlers=[
             index, HealthController, StructureController, SchoolPages,
-            AuthController, SchoolAccessController, IdentityPages, RolePages,
+            AuthController, SchoolAccessController, TimetableController, IdentityPages, RolePages,
             SchoolAdminController, InvitePages, UserPages,
         ],
         guards=[authorize],

@@ -17,7 +17,7 @@ from services.timetable import service
 from services.timetable.models import Lesson, LessonChange
 from services.timetable.service import TimetableError
 from tenants.provisioning import ProvisionedSchool
-from tests.conftest import MakeSchool, school_writes
+from tests.conftest import MakeSchool, SignIn, school_writes
 
 MONDAY = date(2026, 9, 7)
 
@@ -155,3 +155,31 @@ async def test_bell_schedules_refuse_overlapping_lessons(db: Database, make_scho
         with pytest.raises(TimetableError, match="Урок 2 начинается раньше"):
             await service.add_bell_schedule(s, name="Сокращённый", bells=[
                 (1, time(8, 30), time(9, 0)), (2, time(8, 55), time(9, 30))])
+
+
+async def test_the_api_names_the_clash_and_lists_a_day_with_its_changes(
+    db: Database, make_school: MakeSchool, sign_in: SignIn
+) -> None:
+    st = await setup(db, make_school)
+    deputy = await sign_in({st.school: ["deputy_head"]})
+    api = f"/api/v1/schools/{st.school.slug}"
+    first = await deputy.post(f"{api}/timetable/entries", json={
+        "teaching_load_id": st.maths_a, "weekday": 1, "lesson_number": 1, "valid_from": "2026-09-01", "room": "12"})
+    assert first.status_code == 201, first.text
+    clash = await deputy.post(f"{api}/timetable/entries", json={
+        "teaching_load_id": st.russian_a, "weekday": 1, "lesson_number": 1, "valid_from": "2026-09-01"})
+    assert clash.status_code == 409
+    assert clash.headers["content-type"].startswith("application/problem+json")
+    assert any("5А" in m for m in clash.json()["messages"])
+
+    made = await deputy.post(f"{api}/timetable/generate", json={"start": "2026-09-07", "end": "2026-09-13"})
+    assert made.json() == {"created": 1}
+    lesson = (await deputy.get(f"{api}/lessons", params={"on_date": "2026-09-07"})).json()[0]
+    moved = await deputy.post(f"{api}/lessons/{lesson['id']}/room", json={"room": "31", "reason": "Ремонт"})
+    assert moved.json()["changes"] == [{"kind": "room", "reason": "Ремонт"}]
+    assert moved.json()["room"] == "31"
+
+    teacher = await sign_in({st.school: ["teacher"]})
+    assert (await teacher.get(f"{api}/lessons", params={"on_date": "2026-09-07"})).status_code == 200
+    assert (await teacher.post(f"{api}/lessons/{lesson['id']}/cancellation",
+                               json={"reason": "x"})).status_code == 403
