@@ -6,6 +6,7 @@ from services.db import PlatformBase, SchoolBase
 from services.grading import models as grading_models
 from services.identity import models as identity_models
 from services.outbox import models as outbox_models
+from services.plan import models as plan_models
 from services.region import models as region_models
 from services.structure import models as structure_models
 from services.timetable import models as timetable_models
@@ -18,6 +19,7 @@ __all__ = [
     "grading_models",
     "identity_models",
     "outbox_models",
+    "plan_models",
     "region_models",
     "structure_models",
     "timetable_models",

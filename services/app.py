@@ -24,9 +24,13 @@ from services import (
     all_models,  # noqa: F401 - every table known before the first flush
     audit,
 )
+from services.calendar.controllers import CalendarController
+from services.calendar.pages import SetupPages
 from services.config import Settings, load_settings
 from services.db import Database, create_engine
 from services.errors import problem_response
+from services.grading.controllers import GradingController
+from services.grading.pages import GradingPages
 from services.health import HealthController
 from services.identity.admin_api import SchoolAdminController
 from services.identity.admin_pages import InvitePages, UserPages
@@ -35,10 +39,10 @@ from services.identity.pages import IdentityPages, RolePages
 from services.identity.policy import OPENAPI_PATH, PUBLIC, authorize
 from services.identity.sessions import SessionStore
 from services.identity.throttle import LoginThrottle
+from services.plan.controllers import PlanController
 from services.runtime import Runtime
 from services.structure.controllers import StructureController
 from services.structure.pages import SchoolPages
-from services.timetable.controllers import TimetableController
 from services.telemetry import (
     configure_logging,
     new_request_id,
@@ -47,6 +51,7 @@ from services.telemetry import (
     scrub_http_span,
     setup_telemetry,
 )
+from services.timetable.controllers import TimetableController
 from tenants.registry import SchoolRegistry
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -118,8 +123,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return Litestar(
         route_handlers=[
             index, HealthController, StructureController, SchoolPages,
-            AuthController, SchoolAccessController, TimetableController, IdentityPages, RolePages,
+            AuthController, SchoolAccessController, TimetableController, PlanController, IdentityPages, RolePages,
             SchoolAdminController, InvitePages, UserPages,
+            CalendarController, SetupPages, GradingController, GradingPages,
         ],
         guards=[authorize],
         csrf_config=CSRFConfig(
