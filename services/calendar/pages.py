@@ -100,7 +100,7 @@ class SetupPages(Controller):
         await session.rollback()
         return await setup_page(session, school, year_id, status_code=400, errors=exc.messages)
 
-    @post("/year", opt=MANAGE)
+    @post("/year", opt=MANAGE, status_code=200)
     async def save_year(self, school: NamedDependency[SchoolRecord], session: NamedDependency[AsyncSession],
                         data: Form) -> Template:
         year_id = int(form_text(data, "year_id")) if form_text(data, "year_id").isdigit() else None
@@ -118,7 +118,7 @@ class SetupPages(Controller):
             return await self._refused(session, school, year_id, exc)
         return await setup_page(session, school, year.id, done=done)
 
-    @post("/periods/standard", opt=MANAGE)
+    @post("/periods/standard", opt=MANAGE, status_code=200)
     async def standard_periods(self, school: NamedDependency[SchoolRecord],
                                session: NamedDependency[AsyncSession], data: Form) -> Template:
         year_id = None
@@ -138,7 +138,7 @@ class SetupPages(Controller):
             return await self._refused(session, school, year_id, exc)
         return await setup_page(session, school, year_id, done=f"Добавлено периодов: {len(created)}.")
 
-    @post("/periods", opt=MANAGE)
+    @post("/periods", opt=MANAGE, status_code=200)
     async def add_period(self, school: NamedDependency[SchoolRecord], session: NamedDependency[AsyncSession],
                          data: Form) -> Template:
         year_id = None
@@ -154,7 +154,7 @@ class SetupPages(Controller):
             return await self._refused(session, school, year_id, exc)
         return await setup_page(session, school, year_id, done=f"Период «{created.name}» добавлен.")
 
-    @post("/periods/{period_id:int}/{action:str}", opt=MANAGE)
+    @post("/periods/{period_id:int}/{action:str}", opt=MANAGE, status_code=200)
     async def period_action(self, period_id: FromPath[int], action: FromPath[str],
                             school: NamedDependency[SchoolRecord], session: NamedDependency[AsyncSession],
                             principal: NamedDependency[Principal]) -> Template:
@@ -176,7 +176,7 @@ class SetupPages(Controller):
             return await self._refused(session, school, year_id, exc)
         return await setup_page(session, school, year_id, done=done)
 
-    @post("/holidays", opt=MANAGE)
+    @post("/holidays", opt=MANAGE, status_code=200)
     async def add_holiday(self, school: NamedDependency[SchoolRecord], session: NamedDependency[AsyncSession],
                           data: Form) -> Template:
         year_id = None
@@ -191,7 +191,7 @@ class SetupPages(Controller):
             return await self._refused(session, school, year_id, exc)
         return await setup_page(session, school, year_id, done=f"Каникулы «{holiday.name}» добавлены.")
 
-    @post("/holidays/standard", opt=MANAGE)
+    @post("/holidays/standard", opt=MANAGE, status_code=200)
     async def standard_holidays(self, school: NamedDependency[SchoolRecord],
                                 session: NamedDependency[AsyncSession], data: Form) -> Template:
         year_id = None
@@ -212,7 +212,7 @@ class SetupPages(Controller):
             return await self._refused(session, school, year_id, exc)
         return await setup_page(session, school, year_id, done="Каникулы добавлены.")
 
-    @post("/holidays/{holiday_id:int}/delete", opt=MANAGE)
+    @post("/holidays/{holiday_id:int}/delete", opt=MANAGE, status_code=200)
     async def delete_holiday(self, holiday_id: FromPath[int], school: NamedDependency[SchoolRecord],
                              session: NamedDependency[AsyncSession]) -> Template:
         found = await repository.holiday(session, holiday_id)

@@ -87,7 +87,7 @@ class GradingPages(Controller):
         await session.rollback()
         return await grading_page(session, school, status_code=400, errors=exc.messages)
 
-    @post("/systems", opt=MANAGE)
+    @post("/systems", opt=MANAGE, status_code=200)
     async def create_system(self, school: NamedDependency[SchoolRecord], session: NamedDependency[AsyncSession],
                             data: Form) -> Template:
         try:
@@ -99,7 +99,7 @@ class GradingPages(Controller):
             return await self._refused(session, school, exc)
         return await grading_page(session, school, done=f"Система оценивания «{system.name}» добавлена.")
 
-    @post("/systems/{system_id:int}/values", opt=MANAGE)
+    @post("/systems/{system_id:int}/values", opt=MANAGE, status_code=200)
     async def add_value(self, system_id: FromPath[int], school: NamedDependency[SchoolRecord],
                         session: NamedDependency[AsyncSession], data: Form) -> Template:
         try:
@@ -112,7 +112,7 @@ class GradingPages(Controller):
             return await self._refused(session, school, exc)
         return await grading_page(session, school, done=f"Отметка «{mark}» добавлена.")
 
-    @post("/conversions", opt=MANAGE)
+    @post("/conversions", opt=MANAGE, status_code=200)
     async def set_conversion(self, school: NamedDependency[SchoolRecord], session: NamedDependency[AsyncSession],
                              data: Form) -> Template:
         try:
@@ -122,7 +122,7 @@ class GradingPages(Controller):
             return await self._refused(session, school, exc)
         return await grading_page(session, school, done="Таблица перевода сохранена.")
 
-    @post("/subjects", opt=MANAGE)
+    @post("/subjects", opt=MANAGE, status_code=200)
     async def set_subjects(self, school: NamedDependency[SchoolRecord], session: NamedDependency[AsyncSession],
                            data: Form) -> Template:
         changed = 0
@@ -142,7 +142,7 @@ class GradingPages(Controller):
             return await self._refused(session, school, exc)
         return await grading_page(session, school, done=f"Изменено настроек предметов: {changed}.")
 
-    @post("/work-kinds", opt=MANAGE)
+    @post("/work-kinds", opt=MANAGE, status_code=200)
     async def create_work_kind(self, school: NamedDependency[SchoolRecord],
                                session: NamedDependency[AsyncSession], data: Form) -> Template:
         try:
@@ -153,7 +153,7 @@ class GradingPages(Controller):
             return await self._refused(session, school, exc)
         return await grading_page(session, school, done=f"Вид работы «{kind.name}» добавлен.")
 
-    @post("/work-kinds/{kind_id:int}", opt=MANAGE)
+    @post("/work-kinds/{kind_id:int}", opt=MANAGE, status_code=200)
     async def update_work_kind(self, kind_id: FromPath[int], school: NamedDependency[SchoolRecord],
                                session: NamedDependency[AsyncSession], data: Form) -> Template:
         try:

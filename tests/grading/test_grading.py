@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from services.db import Database
-from services.grading import service
+from services.grading import repository, service
 from services.structure.models import Subject
 from tests.conftest import MakeSchool, SignIn, school_writes
 
@@ -162,7 +162,7 @@ async def test_the_grading_page(db: Database, make_school: MakeSchool, sign_in: 
     assert token is not None
     saved = await admin.post(f"/s/{school.slug}/setup/grading/subjects", data={
         "_csrf_token": token[1], f"sg-{maths}-10": "ten", f"sg-{maths}-1": "none", f"sg-{maths}-5": "five"})
-    assert saved.status_code in {200, 201}, saved.text
+    assert saved.status_code == 200, saved.text
     assert "Изменено настроек предметов: 1" in saved.text
     assert await marks(admin, school.slug, maths, 10) == [str(n) for n in range(10, 0, -1)] + ["н/а", "осв"]
     zero = await admin.post(f"/s/{school.slug}/setup/grading/work-kinds", data={
@@ -179,3 +179,20 @@ async def test_the_grading_page(db: Database, make_school: MakeSchool, sign_in: 
         "from_system": "three", "value": "1", "to_system": "five", "to_value": "2"})
     assert "Таблица перевода сохранена" in conversion.text
     assert "1→2" in conversion.text
+
+
+async def test_a_used_kind_of_work_is_deactivated_not_deleted(db: Database, make_school: MakeSchool,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    school = await make_school()
+
+    async def used(session: object, kind_id: int) -> bool:  # marks refer to it (the journal's table, later)
+        return True
+
+    monkeypatch.setattr(repository, "work_kind_used", used)
+    async with school_writes(db, school.schema) as session:
+        kind = await service.create_work_kind(session, "Зачёт", "Зач.", service.parse_weight("2"))
+        assert await service.remove_work_kind(session, kind.id) is False
+    async with db.transaction(school.schema) as session:
+        found = await repository.work_kind(session, kind.id)
+        assert found is not None
+        assert found.active is False
