@@ -178,6 +178,11 @@ async def get_person(session: AsyncSession, person_id: int) -> Person | None:
     return await session.get(Person, person_id)
 
 
+async def lock_person(session: AsyncSession, person_id: int) -> Person | None:
+    """The person's row, locked to the end of the transaction: two movements of one student never interleave."""
+    return await _one(session, select(Person).where(Person.id == person_id).with_for_update())
+
+
 async def people(session: AsyncSession, kind: str) -> list[Person]:
     return list((await session.scalars(select(Person).where(Person.kind == kind).order_by(*_by_name()))).all())
 

@@ -85,8 +85,8 @@ async def add_person(session: AsyncSession, kind: str, *, last_name: str, first_
     return person
 
 
-async def person_of_kind(session: AsyncSession, person_id: int, kind: str) -> Person:
-    person = await repository.get_person(session, person_id)
+async def person_of_kind(session: AsyncSession, person_id: int, kind: str, *, lock: bool = False) -> Person:
+    person = await (repository.lock_person if lock else repository.get_person)(session, person_id)
     if person is None or person.kind != kind:
         raise NotFound({"staff": "Сотрудник не найден.", "student": "Ученик не найден.",
                         "guardian": "Родитель (законный представитель) не найден."}.get(kind, "Запись не найдена."))
@@ -342,7 +342,7 @@ async def _close_memberships(session: AsyncSession, student_id: int, last_day: d
 async def arrival(session: AsyncSession, *, student_id: int, class_unit_id: int, on_date: date,
                   reason: str | None = None, document: str | None = None) -> Movement:
     """Прибытие: enrol a student who is not in any class, from `on_date`."""
-    await person_of_kind(session, student_id, "student")
+    await person_of_kind(session, student_id, "student", lock=True)
     unit = await existing_class(session, class_unit_id)
     if await repository.open_enrollment(session, student_id) is not None:
         raise StructureError("Ученик уже зачислен в класс: оформите перевод или выбытие.", 409)
@@ -361,7 +361,7 @@ async def arrival(session: AsyncSession, *, student_id: int, class_unit_id: int,
 async def transfer(session: AsyncSession, *, student_id: int, to_class_id: int, on_date: date,
                    reason: str | None = None, document: str | None = None) -> Movement:
     """Перевод: the student leaves the current class the day before `on_date` and joins another from it."""
-    await person_of_kind(session, student_id, "student")
+    await person_of_kind(session, student_id, "student", lock=True)
     target = await existing_class(session, to_class_id)
     current = await _current_enrollment(session, student_id, "transfer", on_date)
     if current.class_unit_id == to_class_id:
@@ -384,7 +384,7 @@ async def transfer(session: AsyncSession, *, student_id: int, to_class_id: int, 
 async def withdrawal(session: AsyncSession, *, student_id: int, on_date: date, reason: str | None = None,
                      document: str | None = None) -> Movement:
     """Выбытие: the enrolment (and every group membership) ends on `on_date`, the last day in the class."""
-    await person_of_kind(session, student_id, "student")
+    await person_of_kind(session, student_id, "student", lock=True)
     current = await _current_enrollment(session, student_id, "withdrawal", on_date)
     await _check_order(session, student_id, "withdrawal", on_date)
     current.end_date = on_date

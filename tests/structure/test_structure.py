@@ -317,3 +317,15 @@ async def test_pages_create_a_class_and_record_an_arrival(make_school: MakeSchoo
     assert "в будущем" in refused.text
     students = await ok(await deputy.get(api(school, "/people/students")))
     assert [s["last_name"] for s in students] == ["Новиков"]
+
+
+async def test_people_of_school_a_are_not_seen_through_school_b(make_school: MakeSchool, sign_in: SignIn) -> None:
+    a, b = await make_school(name="Школа А"), await make_school(name="Школа Б")
+    deputy = await sign_in({a: ["deputy_head"], b: ["deputy_head"]})
+    student_a = await person(deputy, a, "students", "Аверин")
+    student_b = await person(deputy, b, "students", "Борисов")
+    assert student_a == student_b, "both schools number their rows from 1: the test is about identical ids"
+    assert [p["last_name"] for p in await ok(await deputy.get(api(b, "/people/students")))] == ["Борисов"]
+    assert (await ok(await deputy.get(api(b, f"/people/students/{student_a}"))))["last_name"] == "Борисов"
+    history = await ok(await deputy.get(api(a, f"/students/{student_a}/movements")))
+    assert history == []
