@@ -329,3 +329,34 @@ async def test_people_of_school_a_are_not_seen_through_school_b(make_school: Mak
     assert (await ok(await deputy.get(api(b, f"/people/students/{student_a}"))))["last_name"] == "Борисов"
     history = await ok(await deputy.get(api(a, f"/students/{student_a}/movements")))
     assert history == []
+
+
+async def test_pages_transfer_and_withdraw(make_school: MakeSchool, sign_in: SignIn) -> None:
+    school = await make_school()
+    deputy = await sign_in({school: ["deputy_head"]})
+    html = {"Accept": "text/html"}
+    a9, b9 = await new_class(deputy, school, 9, "А"), await new_class(deputy, school, 9, "Б")
+    student_id = await person(deputy, school, "students", "Новиков", "Олег")
+    await ok(await deputy.post(api(school, "/movements/arrival"),
+                               json={"student_id": student_id, "class_unit_id": a9, "on_date": "2026-09-01"}))
+    listing = await deputy.get(f"/s/{school.slug}/classes", headers=html)
+    assert listing.status_code == 200
+    assert f"/s/{school.slug}/classes/{a9}" in listing.text
+
+    early = await deputy.post(f"/s/{school.slug}/classes/{a9}/transfer", headers=html, data={
+        "student_id": str(student_id), "to_class_id": str(b9), "on_date": "2026-08-01"})
+    assert early.status_code == 422
+    assert "Дата перевода раньше даты зачисления (01.09.2026)." in early.text
+    moved = await deputy.post(f"/s/{school.slug}/classes/{a9}/transfer", headers=html, follow_redirects=True,
+                              data={"student_id": str(student_id), "to_class_id": str(b9), "on_date": "2026-10-01"})
+    assert "Перевод оформлен." in moved.text
+    wrong_class = await deputy.post(f"/s/{school.slug}/classes/{a9}/withdrawal", headers=html, data={
+        "student_id": str(student_id), "on_date": "2026-12-01"})
+    assert wrong_class.status_code == 422
+    left = await deputy.post(f"/s/{school.slug}/classes/{b9}/withdrawal", headers=html, follow_redirects=True,
+                             data={"student_id": str(student_id), "on_date": "2026-12-01", "reason": "переезд"})
+    assert "Выбытие оформлено." in left.text
+    history = await ok(await deputy.get(api(school, f"/students/{student_id}/movements")))
+    assert [m["kind"] for m in history] == ["arrival", "transfer", "withdrawal"]
+    past = await deputy.get(f"/s/{school.slug}/classes/{b9}", params={"on": "2026-11-01"}, headers=html)
+    assert "Новиков Олег" in past.text
