@@ -39,6 +39,7 @@ from services.identity.pages import IdentityPages, RolePages
 from services.identity.policy import OPENAPI_PATH, PUBLIC, authorize
 from services.identity.sessions import SessionStore
 from services.identity.throttle import LoginThrottle
+from services.imports.controllers import ImportController
 from services.plan.controllers import PlanController
 from services.runtime import Runtime
 from services.structure.controllers import StructureController
@@ -123,7 +124,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return Litestar(
         route_handlers=[
             index, HealthController, StructureController, SchoolPages,
-            AuthController, SchoolAccessController, TimetableController, PlanController, IdentityPages, RolePages,
+            AuthController, SchoolAccessController, IdentityPages, RolePages,
+            TimetableController, PlanController, ImportController,
             SchoolAdminController, InvitePages, UserPages,
             CalendarController, SetupPages, GradingController, GradingPages,
         ],
