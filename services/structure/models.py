@@ -11,11 +11,13 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Numeric,
     SmallInteger,
     String,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
@@ -71,6 +73,10 @@ class Enrollment(SchoolBase):
     """A student's membership of a class from one date to another (open-ended while current)."""
 
     __tablename__ = "enrollment"
+    # At most one open enrolment per student, whatever two requests do at once.
+    __table_args__ = (
+        Index("ux_enrollment_open", "student_id", unique=True, postgresql_where=text("end_date IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     student_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
@@ -134,6 +140,10 @@ class TeachingLoad(SchoolBase):
     __table_args__ = (
         CheckConstraint("(class_unit_id IS NULL) <> (group_id IS NULL)", name="target"),
         CheckConstraint("hours_per_week > 0 and hours_per_week <= 40", name="hours"),
+        Index("ux_teaching_load_class", "academic_year_id", "teacher_id", "subject_id", "class_unit_id", unique=True,
+              postgresql_where=text("class_unit_id IS NOT NULL")),
+        Index("ux_teaching_load_group", "academic_year_id", "teacher_id", "subject_id", "group_id", unique=True,
+              postgresql_where=text("group_id IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
