@@ -1,4 +1,10 @@
-"""The demonstration region: three schools with staff, classes, students, guardians and ready-made logins.
+"""The demonstration region: three full schools and ready-made logins.
+
+Each school has the current academic year (standard quarters/halves and holidays), a default bell schedule,
+grades 1–11 with two classes each (three in grades 5 and 10 of the first school), 25 students per class with
+a guardian each, a director, a deputy head and subject teachers with their load (English in two halves from
+grade 5), class teachers, a conflict-free weekly timetable, a КТП for every load item and the lessons of the
+first study period. What is taught and when is planned in `tenants.demo_timetable`; this module writes it.
 
 `create_demo_region` is idempotent and resumable. The region (code DEMO), its municipalities and schools are
 found by their natural keys before anything is created; each school is filled (people, classes, enrolment,
@@ -18,7 +24,7 @@ import secrets
 import zoneinfo
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -26,11 +32,26 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import audit
+from services.calendar import service as calendar
+from services.calendar.models import Holiday, StudyPeriod
 from services.config import Settings
 from services.db import Database
 from services.identity.models import Account, Invite, Membership, PlatformAudit
+from services.plan.models import PlanTopic
 from services.region.models import Municipality, Region, School
-from services.structure.models import ClassUnit, Enrollment, Guardianship, Person
+from services.structure.models import (
+    ClassUnit,
+    Enrollment,
+    GroupMembership,
+    Guardianship,
+    Person,
+    StudyGroup,
+    Subject,
+    TeachingLoad,
+)
+from services.timetable.models import Lesson, TimetableEntry
+from services.timetable.service import add_bell_schedule
+from tenants.demo_timetable import SUBJECTS, YEAR_WEEKS, SchoolPlan, plan_school, topic_titles
 from tenants.provisioning import ADMIN_INVITE_VALID_FOR, create_school, invite_code_hash, new_invite_code
 
 __all__ = ["DEMO_REGION_CODE", "DemoError", "DemoInfo", "DemoLogin", "DemoSchool", "create_demo_region"]
@@ -58,13 +79,19 @@ _SCHOOLS = (
     _SchoolSpec(2, "demo-2", "МБОУ «Гимназия № 2»", "Asia/Yekaterinburg", 0),
     _SchoolSpec(3, "demo-3", "МБОУ СОШ № 3 с. Демино", "Asia/Novosibirsk", 1),
 )
-_CLASSES = ((1, "А"), (5, "А"), (5, "Б"), (9, "А"), (11, "А"))
-_STUDENTS_PER_CLASS = 10
-_TEACHERS = 6
-# The teacher who works in two schools (R-ROLE-6): teacher number _TEACHERS of the first school, also on
-# the staff of the second.
+_STUDENTS_PER_CLASS = 25
+# Three classes in these grades of the first school, two elsewhere: moderate totals, but not all alike.
+_EXTRA_CLASSES = {"demo-1": (5, 10)}
+_ACCOUNT_CLASS = (5, "А")
+# The teacher who works in two schools (R-ROLE-6): the first physics and informatics teacher of the first
+# school, who teaches the same subjects in the second.
 _MULTI_TEACHER_LOGIN = "demo-teacher-2schools"
 _MULTI_TEACHER_SCHOOLS = ("demo-1", "demo-2")
+_MULTI_TEACHER_GROUP = "phys"
+# Default bells: 8:30, 45-minute lessons; breaks after each lesson (minutes).
+_FIRST_BELL = time(8, 30)
+_LESSON_MINUTES = 45
+_BREAKS = (10, 20, 20, 10, 10, 10, 10, 10)
 
 _MALE_FIRST = (
     "Александр", "Алексей", "Андрей", "Артём", "Владимир", "Даниил", "Дмитрий", "Егор", "Иван", "Илья",
@@ -188,14 +215,19 @@ def _person(rng: random.Random, *, born_from: int, born_to: int, last_name: str 
     )
 
 
-def _people(spec: _SchoolSpec, school_year: int) -> _SchoolPeople:
+def _classes(spec: _SchoolSpec) -> list[tuple[int, str]]:
+    extra = _EXTRA_CLASSES.get(spec.slug, ())
+    return [(grade, letter) for grade in range(1, 12) for letter in ("А", "Б", "В")[: 3 if grade in extra else 2]]
+
+
+def _people(spec: _SchoolSpec, school_year: int, classes: Sequence[tuple[int, str]], teachers: int) -> _SchoolPeople:
     rng = random.Random(f"journal-demo:{spec.slug}")  # noqa: S311 - made-up names, not secrets
     people = _SchoolPeople(
         director=_person(rng, born_from=1964, born_to=1985),
         deputy_head=_person(rng, born_from=1970, born_to=1990),
-        teachers=[_person(rng, born_from=1964, born_to=1999, female=n % 4 != 3) for n in range(_TEACHERS)],
+        teachers=[_person(rng, born_from=1964, born_to=1999, female=n % 4 != 3) for n in range(teachers)],
     )
-    for grade, _letter in _CLASSES:
+    for grade, _letter in classes:
         pairs = []
         for _ in range(_STUDENTS_PER_CLASS):
             born = school_year - 7 - (grade - 1)
@@ -205,6 +237,18 @@ def _people(spec: _SchoolSpec, school_year: int) -> _SchoolPeople:
             pairs.append((student, guardian))
         people.classes.append(pairs)
     return people
+
+
+def _multi_teacher_index(plan: SchoolPlan) -> int:
+    return next(i for i, teacher in enumerate(plan.teachers) if teacher.group == _MULTI_TEACHER_GROUP)
+
+
+def _multi_teacher() -> _Person:
+    """The person of the teacher who works in two schools (staff names do not depend on the school year)."""
+    spec = next(s for s in _SCHOOLS if s.slug == _MULTI_TEACHER_SCHOOLS[0])
+    classes = _classes(spec)
+    plan = plan_school(classes)
+    return _people(spec, 2000, classes, len(plan.teachers)).teachers[_multi_teacher_index(plan)]
 
 
 def _school_year_start(time_zone: str) -> date:
@@ -273,6 +317,55 @@ async def _insert_people(session: AsyncSession, people: Sequence[_Person], kind:
     return [row["id"] for row in rows]
 
 
+def _bells() -> list[tuple[int, time, time]]:
+    bells, at = [], datetime.combine(date(2000, 1, 1), _FIRST_BELL)
+    for number, pause in enumerate(_BREAKS, 1):
+        ends = at + timedelta(minutes=_LESSON_MINUTES)
+        bells.append((number, at.time(), ends.time()))
+        at = ends + timedelta(minutes=pause)
+    return bells
+
+
+async def _calendar(session: AsyncSession, first_year: int) -> tuple[int, list[StudyPeriod], list[Holiday]]:
+    """The academic year with the standard quarters/halves and holidays: (year id, periods, holidays)."""
+    name, start, end = calendar.default_year_dates(first_year)
+    year = await calendar.create_year(session, name, start, end)
+    periods = await calendar.add_standard_layout(session, year.id, "quarters")
+    holidays = [await calendar.add_holiday(session, year.id, title, first, last, grade_from=g_from, grade_to=g_to)
+                for title, first, last, g_from, g_to in calendar.standard_holidays(year)]
+    return year.id, periods, holidays
+
+
+async def _subjects(session: AsyncSession) -> dict[str, int]:
+    """Subject ids by name; provisioning seeds the reference subjects, anything missing is added."""
+    known = dict((await session.execute(select(Subject.name, Subject.id))).tuples().all())
+    missing = [{"name": name, "short_name": short} for name, short in SUBJECTS if name not in known]
+    known |= {row["name"]: row["id"] for row in await audit.insert_rows(session, Subject, missing)}
+    return known
+
+
+def _first_period_end(periods: Sequence[StudyPeriod], grade: int) -> date:
+    return min(p.end_date for p in periods if p.number == 1 and p.grade_from <= grade <= p.grade_to)
+
+
+def _lesson_rows(plan: SchoolPlan, entries: Sequence[dict[str, Any]], load_rows: Sequence[dict[str, Any]],
+                 periods: Sequence[StudyPeriod], holidays: Sequence[Holiday]) -> list[dict[str, Any]]:
+    """The lessons of the first study period of each grade, as `generate_lessons` makes them (holidays skipped)."""
+    rows = []
+    ends = {grade: _first_period_end(periods, grade) for grade in {unit.grade for unit in plan.classes}}
+    for slot, entry in zip(plan.slots, entries, strict=True):
+        grade = plan.classes[plan.loads[slot.load].class_index].grade
+        load = load_rows[slot.load]
+        day = entry["valid_from"] + timedelta(days=(slot.weekday - entry["valid_from"].isoweekday()) % 7)
+        while day <= ends[grade]:
+            if not any(h.start_date <= day <= h.end_date and h.grade_from <= grade <= h.grade_to for h in holidays):
+                rows.append({"teaching_load_id": load["id"], "on_date": day, "lesson_number": slot.lesson_number,
+                             "teacher_id": load["teacher_id"], "room": entry["room"], "status": "planned",
+                             "timetable_entry_id": entry["id"]})
+            day += timedelta(days=7)
+    return rows
+
+
 async def _fill_school(db: Database, spec: _SchoolSpec, school_id: int, schema: str, *, fresh: dict[str, str],
                        multi_teacher: _Person | None) -> bool:
     """Fill an empty school and create its demo accounts, in one transaction; False if it was filled before."""
@@ -281,15 +374,21 @@ async def _fill_school(db: Database, spec: _SchoolSpec, school_id: int, schema: 
         if await session.scalar(select(func.count()).select_from(ClassUnit)):
             return False
         start = _school_year_start(spec.time_zone)
-        people = _people(spec, start.year)
-        staff = [people.director, people.deputy_head, *people.teachers]
+        classes = _classes(spec)
+        plan = plan_school(classes)
+        people = _people(spec, start.year, classes, len(plan.teachers))
         if multi_teacher is not None:
-            staff.append(multi_teacher)
-        staff_ids = await _insert_people(session, staff, "staff")
-        deputy_id, teacher_ids = staff_ids[1], staff_ids[2 : 2 + _TEACHERS]
+            people.teachers[_multi_teacher_index(plan)] = multi_teacher
+
+        year_id, periods, holidays = await _calendar(session, start.year)
+        await add_bell_schedule(session, name="Основное расписание", bells=_bells(), is_default=True)
+        subject_ids = await _subjects(session)
+
+        staff_ids = await _insert_people(session, [people.director, people.deputy_head, *people.teachers], "staff")
+        deputy_id, teacher_ids = staff_ids[1], staff_ids[2:]
         class_ids = [row["id"] for row in await audit.insert_rows(session, ClassUnit, [
-            {"grade": grade, "letter": letter, "class_teacher_id": teacher_ids[i]}
-            for i, (grade, letter) in enumerate(_CLASSES)
+            {"grade": unit.grade, "letter": unit.letter, "class_teacher_id": teacher_ids[plan.class_teachers[i]]}
+            for i, unit in enumerate(plan.classes)
         ])]
         students = [student for pairs in people.classes for student, _ in pairs]
         guardians = [guardian for pairs in people.classes for _, guardian in pairs]
@@ -304,19 +403,53 @@ async def _fill_school(db: Database, spec: _SchoolSpec, school_id: int, schema: 
             for c, class_id in enumerate(class_ids) for s in range(_STUDENTS_PER_CLASS)
         ])
 
-        five_a = _CLASSES.index((5, "А"))
+        # English halves: the first half of the class list in group 1, the rest in group 2.
+        halves = sorted({(load.class_index, load.subject, load.subgroup) for load in plan.loads if load.subgroup})
+        group_rows = await audit.insert_rows(session, StudyGroup, [
+            {"name": f"{plan.classes[c].name}, {subject}, группа {half}", "kind": "subgroup",
+             "class_unit_id": class_ids[c], "subject_id": subject_ids[subject]}
+            for c, subject, half in halves
+        ])
+        group_ids = {key: row["id"] for key, row in zip(halves, group_rows, strict=True)}
+        cut = (_STUDENTS_PER_CLASS + 1) // 2
+        await audit.insert_rows(session, GroupMembership, [
+            {"group_id": group_id, "student_id": student_ids[c * _STUDENTS_PER_CLASS + s], "start_date": start}
+            for (c, _, half), group_id in group_ids.items()
+            for s in (range(cut) if half == 1 else range(cut, _STUDENTS_PER_CLASS))
+        ])
+        load_rows = await audit.insert_rows(session, TeachingLoad, [
+            {"academic_year_id": year_id, "teacher_id": teacher_ids[load.teacher],
+             "subject_id": subject_ids[load.subject], "hours_per_week": load.hours,
+             "class_unit_id": None if load.subgroup else class_ids[load.class_index],
+             "group_id": group_ids[(load.class_index, load.subject, load.subgroup)] if load.subgroup else None}
+            for load in plan.loads
+        ])
+        entries = await audit.insert_rows(session, TimetableEntry, [
+            {"teaching_load_id": load_rows[slot.load]["id"], "weekday": slot.weekday,
+             "lesson_number": slot.lesson_number, "room": slot.room, "valid_from": start, "valid_to": None}
+            for slot in plan.slots
+        ])
+        await audit.insert_rows(session, PlanTopic, [
+            {"teaching_load_id": row["id"], "position": n, "title": title, "hours": 1}
+            for load, row in zip(plan.loads, load_rows, strict=True)
+            for n, title in enumerate(topic_titles(load.subject, load.hours * YEAR_WEEKS), 1)
+        ])
+        await audit.insert_rows(session, Lesson, _lesson_rows(plan, entries, load_rows, periods, holidays))
+
+        account_class = classes.index(_ACCOUNT_CLASS)
+        first_student = account_class * _STUDENTS_PER_CLASS
         n = spec.number
         for login, person_id, roles in (
             (f"demo{n}-admin", deputy_id, ["administrator", "deputy_head"]),
-            (f"demo{n}-teacher", teacher_ids[five_a], ["teacher", "class_teacher"]),
-            (f"demo{n}-parent", guardian_ids[five_a * _STUDENTS_PER_CLASS], ["parent"]),
-            (f"demo{n}-student", student_ids[five_a * _STUDENTS_PER_CLASS], ["student"]),
+            (f"demo{n}-teacher", teacher_ids[plan.class_teachers[account_class]],
+             ["teacher", "class_teacher"]),
+            (f"demo{n}-parent", guardian_ids[first_student], ["parent"]),
+            (f"demo{n}-student", student_ids[first_student], ["student"]),
         ):
             await _member(session, await _account(session, login, fresh), school_id, person_id, roles)
         if spec.slug in _MULTI_TEACHER_SCHOOLS:
-            person_id = staff_ids[-1] if multi_teacher is not None else teacher_ids[-1]
             account_id = await _account(session, _MULTI_TEACHER_LOGIN, fresh)
-            await _member(session, account_id, school_id, person_id, ["teacher"])
+            await _member(session, account_id, school_id, teacher_ids[_multi_teacher_index(plan)], ["teacher"])
         session.add(PlatformAudit(actor=ACTOR, action="demo.school_filled", school_id=school_id,
                                   detail={"slug": spec.slug}))
     return True
@@ -398,7 +531,7 @@ async def create_demo_region(db: Database, *, settings: Settings, previous: Demo
             fresh_passwords: dict[str, str] = {}
             codes: dict[str, str] = {}
             created = False
-            multi_teacher = _people(_SCHOOLS[0], 2000).teachers[-1]  # staff do not depend on the school year
+            multi_teacher = _multi_teacher()
             for spec in _SCHOOLS:
                 school_id, schema, code = await _demo_school(db, spec, municipality_ids)
                 if code is not None:

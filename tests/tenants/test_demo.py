@@ -3,17 +3,30 @@
 from __future__ import annotations
 
 import time
-from datetime import date
+from datetime import date, timedelta
+from datetime import time as dt_time
 
 from argon2 import PasswordHasher
-from sqlalchemy import func, select
+from sqlalchemy import and_, exists, func, select
 
+from services.calendar.models import AcademicYear, Holiday, StudyPeriod
 from services.config import Settings
 from services.db import Database
 from services.identity.models import Account, Invite, Membership
+from services.plan.models import PlanTopic
 from services.region.models import Municipality, Region, School
-from services.structure.models import ClassUnit, Enrollment, Person
+from services.structure.models import (
+    ClassUnit,
+    Enrollment,
+    GroupMembership,
+    Guardianship,
+    Person,
+    StudyGroup,
+    TeachingLoad,
+)
 from services.structure.repository import classes_with_counts
+from services.timetable.models import Bell, BellSchedule, Lesson, TimetableEntry
+from services.timetable.service import entry_conflicts, generate_lessons
 from tenants.demo import DEMO_REGION_CODE, DemoInfo, DemoLogin, create_demo_region
 from tenants.provisioning import invite_code_hash
 
@@ -33,12 +46,135 @@ async def _counts(db: Database) -> dict[str, int]:
     return counts
 
 
+async def _check_school(db: Database, slug: str, schema: str) -> None:
+    async with db.school_session(schema) as session:
+        classes = await classes_with_counts(session, date.today())
+        kinds = dict((await session.execute(
+            select(Person.kind, func.count()).group_by(Person.kind)
+        )).tuples().all())
+        grades = {unit.grade: 0 for unit, _ in classes}
+        for unit, _ in classes:
+            grades[unit.grade] += 1
+        assert sorted(grades) == list(range(1, 12))
+        assert all(count >= 2 for count in grades.values())
+        assert (grades[5], grades[10]) == ((3, 3) if slug == "demo-1" else (2, 2))
+        assert all(students == 25 for _, students in classes), classes
+        assert kinds["student"] == 25 * len(classes)
+        assert kinds["guardian"] == kinds["student"]
+        assert kinds["staff"] >= 25
+        teachers = [unit.class_teacher_id for unit, _ in classes]
+        assert None not in teachers
+        assert len(set(teachers)) == len(teachers), "one class per class teacher"
+
+        # Every student has a guardian; every class has its load; English in two halves with two teachers.
+        orphans = await session.scalar(select(func.count()).select_from(Person).where(
+            Person.kind == "student", ~exists().where(Guardianship.student_id == Person.id)))
+        assert orphans == 0
+        whole = set((await session.execute(select(TeachingLoad.class_unit_id))).scalars())
+        assert {unit.id for unit, _ in classes} <= whole
+        halves = (await session.execute(
+            select(StudyGroup.class_unit_id, TeachingLoad.teacher_id, func.count(GroupMembership.id))
+            .join(TeachingLoad, TeachingLoad.group_id == StudyGroup.id)
+            .join(GroupMembership, GroupMembership.group_id == StudyGroup.id)
+            .where(StudyGroup.kind == "subgroup")
+            .group_by(StudyGroup.id, StudyGroup.class_unit_id, TeachingLoad.teacher_id)
+        )).tuples().all()
+        by_class: dict[int | None, list[tuple[int, int]]] = {}
+        for class_id, teacher_id, members in halves:
+            by_class.setdefault(class_id, []).append((teacher_id, members))
+        assert len(by_class) == sum(count for grade, count in grades.items() if grade >= 5)
+        for pair in by_class.values():
+            assert len(pair) == 2
+            assert pair[0][0] != pair[1][0]
+            assert sum(members for _, members in pair) == 25
+
+        # КТП: as many hours as the load's weekly hours × 34, for every load item.
+        topics = (await session.execute(
+            select(TeachingLoad.hours_per_week, func.coalesce(func.sum(PlanTopic.hours), 0))
+            .outerjoin(PlanTopic, PlanTopic.teaching_load_id == TeachingLoad.id)
+            .group_by(TeachingLoad.id)
+        )).tuples().all()
+        assert topics
+        assert all(hours * 34 == total for hours, total in topics), topics[:5]
+
+        # The weekly timetable: Monday to Friday, and a sample of entries clashes with nothing.
+        entries = (await session.execute(select(TimetableEntry).order_by(TimetableEntry.id))).scalars().all()
+        assert {e.weekday for e in entries} == {1, 2, 3, 4, 5}
+        year_start = min(e.valid_from for e in entries)
+        assert (year_start.month, year_start.day) == (9, 1)
+        for entry in entries[:: max(1, len(entries) // 40)]:
+            assert await entry_conflicts(
+                session, teaching_load_id=entry.teaching_load_id, weekday=entry.weekday,
+                lesson_number=entry.lesson_number, room=entry.room, valid_from=entry.valid_from,
+                valid_to=entry.valid_to, exclude_entry_id=entry.id) == []
+
+        # Year, periods, holidays and bells.
+        year = (await session.execute(select(AcademicYear))).scalar_one()
+        assert (year.start_date, year.end_date) == (year_start, date(year_start.year + 1, 5, 31))
+        periods = (await session.execute(select(StudyPeriod))).scalars().all()
+        assert {(p.kind, p.number) for p in periods} >= {("quarter", 1), ("quarter", 4), ("half", 1), ("half", 2)}
+        holidays = (await session.execute(select(Holiday))).scalars().all()
+        assert len(holidays) >= 3
+        bells = (await session.execute(
+            select(Bell).join(BellSchedule, BellSchedule.id == Bell.bell_schedule_id)
+            .where(BellSchedule.is_default).order_by(Bell.number)
+        )).scalars().all()
+        assert (bells[0].starts, bells[0].ends) == (dt_time(8, 30), dt_time(9, 15))
+        assert (bells[1].starts, bells[2].starts) == (dt_time(9, 25), dt_time(10, 30))
+        assert len(bells) >= 7
+        assert max(e.lesson_number for e in entries) <= len(bells)
+
+        # Lessons: in the first week of September on school days only, none on holidays, and they are exactly
+        # what generate_lessons would make for the first period.
+        first_week = [year_start + timedelta(days=n) for n in range(7)]
+        days = set((await session.execute(
+            select(Lesson.on_date).where(Lesson.on_date <= first_week[-1]).distinct()
+        )).scalars())
+        assert days == {d for d in first_week if d.isoweekday() <= 5}
+        on_holiday = await session.scalar(
+            select(func.count()).select_from(Lesson)
+            .join(TeachingLoad, TeachingLoad.id == Lesson.teaching_load_id)
+            .outerjoin(StudyGroup, StudyGroup.id == TeachingLoad.group_id)
+            .join(ClassUnit, ClassUnit.id == func.coalesce(TeachingLoad.class_unit_id, StudyGroup.class_unit_id))
+            .join(Holiday, and_(Lesson.on_date.between(Holiday.start_date, Holiday.end_date),
+                                ClassUnit.grade.between(Holiday.grade_from, Holiday.grade_to)))
+        )
+        assert on_holiday == 0
+        quarter = next(p for p in periods if (p.kind, p.number, p.grade_from) == ("quarter", 1, 1))
+        assert await session.scalar(select(func.max(Lesson.on_date)).where(Lesson.on_date <= quarter.end_date))
+        assert await generate_lessons(session, year_start, quarter.end_date) == 0
+        await session.rollback()
+
+
+async def _check_accounts(db: Database, schema: str, n: int, people: dict[tuple[str, str], int]) -> None:
+    """The teacher is class teacher of 5А and teaches it; the parent's child and the student are in 5А."""
+    slug = f"demo-{n}"
+    async with db.school_session(schema) as session:
+        five_a = (await session.execute(
+            select(ClassUnit).where(ClassUnit.grade == 5, ClassUnit.letter == "А"))).scalar_one()
+        teacher = people[(f"demo{n}-teacher", slug)]
+        assert five_a.class_teacher_id == teacher
+        assert await session.scalar(select(func.count()).select_from(TeachingLoad).where(
+            TeachingLoad.teacher_id == teacher, TeachingLoad.class_unit_id == five_a.id))
+        pupils = set((await session.execute(
+            select(Enrollment.student_id).where(Enrollment.class_unit_id == five_a.id))).scalars())
+        assert people[(f"demo{n}-student", slug)] in pupils
+        children = set((await session.execute(select(Guardianship.student_id).where(
+            Guardianship.guardian_id == people[(f"demo{n}-parent", slug)]))).scalars())
+        assert children
+        assert children <= pupils
+        kinds = dict((await session.execute(select(Person.id, Person.kind).where(Person.id.in_(
+            [people[(f"demo{n}-{role}", slug)] for role in ("admin", "teacher", "parent", "student")]
+        )))).tuples().all())
+        assert sorted(kinds.values()) == ["guardian", "staff", "staff", "student"]
+
+
 async def test_demo_region_is_filled_once(db: Database, settings: Settings) -> None:
     started = time.perf_counter()
     info = await create_demo_region(db, settings=settings)
     elapsed = time.perf_counter() - started
     assert info.created
-    assert elapsed < 10, f"demo creation took {elapsed:.1f} s"
+    assert elapsed < 60, f"demo creation took {elapsed:.1f} s"  # about 12 s on the development machine
 
     async with db.platform_session() as session:
         region = (await session.execute(select(Region).where(Region.code == DEMO_REGION_CODE))).scalar_one()
@@ -56,19 +192,7 @@ async def test_demo_region_is_filled_once(db: Database, settings: Settings) -> N
 
     for school in schools:
         assert school.schema_name
-        async with db.school_session(school.schema_name) as session:
-            classes = await classes_with_counts(session, date.today())
-            kinds = dict((await session.execute(
-                select(Person.kind, func.count()).group_by(Person.kind)
-            )).tuples().all())
-            teachers = set((await session.execute(select(ClassUnit.class_teacher_id))).scalars())
-        assert [unit.name for unit, _ in classes] == ["1А", "5А", "5Б", "9А", "11А"]
-        assert all(students == 10 for _, students in classes), classes
-        assert kinds["student"] == 50
-        assert kinds["guardian"] == 50
-        assert kinds["staff"] >= 8
-        assert None not in teachers
-        assert len(teachers) == 5
+        await _check_school(db, school.slug, school.schema_name)
 
     # Every login has a password that verifies, and memberships carry the roles.
     assert all(login.password for login in info.logins)
@@ -100,6 +224,14 @@ async def test_demo_region_is_filled_once(db: Database, settings: Settings) -> N
     assert roles[("demo1-student", "demo-1")] == {"student"}
     multi = {slug for login, slug in roles if login == "demo-teacher-2schools"}
     assert multi == {"demo-1", "demo-2"}, "one teacher account works in two schools (R-ROLE-6)"
+    people = {(login, slug): person_id for login, slug, _, person_id in rows}
+    schemas = {s.slug: s.schema_name or "" for s in schools}
+    for n in (1, 2, 3):
+        await _check_accounts(db, schemas[f"demo-{n}"], n, people)
+    for slug in ("demo-1", "demo-2"):
+        async with db.school_session(schemas[slug]) as session:
+            assert await session.scalar(select(func.count()).select_from(TeachingLoad).where(
+                TeachingLoad.teacher_id == people[("demo-teacher-2schools", slug)])), slug
 
     # The saved form round-trips.
     restored = DemoInfo.from_json(info.to_json())
