@@ -49,6 +49,26 @@ class Problem(HTTPException):
         super().__init__(detail=detail, status_code=status_code or self.status_code, extra=extra)
 
 
+class RuleError(Exception):
+    """A domain rule refused a change (a clash in the timetable, an overlapping period…). `messages` are Russian
+    and reach the person as they are; the API answers them as a problem document, pages show them in the form."""
+
+    problem_type = "/problems/rule"
+    default_status = 422
+
+    def __init__(self, *messages: str, status_code: int | None = None) -> None:
+        self.messages = list(messages)
+        self.status_code = status_code or self.default_status
+        super().__init__(" ".join(messages))
+
+
+def rule_problem(exc: RuleError) -> Problem:
+    """The problem document of a refusal: every message, and the domain's problem type."""
+    problem = Problem(" ".join(exc.messages), status_code=exc.status_code, extra={"messages": exc.messages})
+    problem.problem_type = exc.problem_type
+    return problem
+
+
 class SchoolNotFound(Problem):
     problem_type = "/problems/school-not-found"
     status_code = 404
@@ -77,6 +97,8 @@ def _title(status: int) -> str:
 
 def problem_response(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """The one exception handler of the app."""
+    if isinstance(exc, RuleError):
+        exc = rule_problem(exc)
     if isinstance(exc, HTTPException):
         status = exc.status_code
         detail = exc.detail if isinstance(exc, Problem | NotFoundException) or status < 500 else ""

@@ -11,19 +11,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.calendar import repository
 from services.calendar.models import PERIOD_KINDS, AcademicYear, Holiday, StudyPeriod
+from services.errors import RuleError
 
 KIND_NAMES = {"quarter": "четверть", "trimester": "триместр", "half": "полугодие", "year": "год"}
 LAYOUTS = {"quarters": "Четверти для 1–9 классов, полугодия для 10–11", "trimesters": "Триместры для 1–11 классов"}
 _YEAR_NAME = re.compile(r"^(\d{4})/(\d{4})$")
 
 
-class CalendarError(Exception):
-    """A rule of the calendar refused the change; `messages` are Russian, for the user."""
+class CalendarError(RuleError):
+    """A rule of the calendar refused the change."""
 
-    def __init__(self, *messages: str, status_code: int = 422) -> None:
-        super().__init__(" ".join(messages))
-        self.messages = list(messages)
-        self.status_code = status_code
+    problem_type = "/problems/calendar"
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,6 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.errors import Problem
 from services.grading import repository, service
 from services.grading.models import GradeValue, WorkKind
 from services.grading.schemas import (
@@ -31,12 +30,6 @@ from tenants.routing import SCHOOL_DEPENDENCIES
 READ, MANAGE = needs("structure.read"), needs("structure.manage")
 
 
-class GradingProblem(Problem):
-    problem_type = "/problems/grading"
-
-
-def problem(exc: service.GradingError) -> GradingProblem:
-    return GradingProblem(" ".join(exc.messages), status_code=exc.status_code, extra={"messages": exc.messages})
 
 
 def value_out(v: GradeValue) -> GradeValueOut:
@@ -70,8 +63,8 @@ class GradingController(Controller):
         try:
             created = await service.create_system(session, data.code, data.name,
                                                   [value_draft(v) for v in data.values])
-        except service.GradingError as exc:
-            raise problem(exc) from exc
+        except service.GradingError:
+            raise
         return SystemOut(created.id, created.code, created.name,
                          [value_out(v) for v in await repository.values(session, created.id)])
 
@@ -80,8 +73,8 @@ class GradingController(Controller):
                             session: NamedDependency[AsyncSession]) -> SystemOut:
         try:
             changed = await service.rename_system(session, system_id, data.name)
-        except service.GradingError as exc:
-            raise problem(exc) from exc
+        except service.GradingError:
+            raise
         return SystemOut(changed.id, changed.code, changed.name,
                          [value_out(v) for v in await repository.values(session, changed.id)])
 
@@ -90,16 +83,16 @@ class GradingController(Controller):
                         session: NamedDependency[AsyncSession]) -> GradeValueOut:
         try:
             return value_out(await service.add_value(session, system_id, value_draft(data)))
-        except service.GradingError as exc:
-            raise problem(exc) from exc
+        except service.GradingError:
+            raise
 
     @put("/values/{value_id:int}", opt=MANAGE, summary="Change a value's label, number, passing flag or order")
     async def update_value(self, value_id: FromPath[int], data: JSONBody[GradeValueIn],
                            session: NamedDependency[AsyncSession]) -> GradeValueOut:
         try:
             return value_out(await service.update_value(session, value_id, value_draft(data)))
-        except service.GradingError as exc:
-            raise problem(exc) from exc
+        except service.GradingError:
+            raise
 
     @get("/conversions", opt=READ, summary="The conversion table between systems")
     async def conversions(self, session: NamedDependency[AsyncSession]) -> list[ConversionOut]:
@@ -109,16 +102,16 @@ class GradingController(Controller):
     async def set_conversion(self, data: JSONBody[ConversionIn], session: NamedDependency[AsyncSession]) -> None:
         try:
             await service.set_conversion(session, data.from_system, data.value, data.to_system, data.to_value)
-        except service.GradingError as exc:
-            raise problem(exc) from exc
+        except service.GradingError:
+            raise
 
     @get("/convert", opt=READ, summary="A mark of one system in another, by the conversion table")
     async def convert(self, value: FromQuery[str], from_system: FromQuery[str], to_system: FromQuery[str],
                       session: NamedDependency[AsyncSession]) -> ConvertOut:
         try:
             result = await service.convert(session, value, from_system, to_system)
-        except service.GradingError as exc:
-            raise problem(exc) from exc
+        except service.GradingError:
+            raise
         return ConvertOut(value, from_system, to_system, result)
 
     @get("/subjects", opt=READ, summary="The school's explicit choices of system per subject and grade")
@@ -133,8 +126,8 @@ class GradingController(Controller):
                                   session: NamedDependency[AsyncSession]) -> SubjectGradingOut:
         try:
             await service.set_subject_grading(session, data.subject_id, data.grade, data.system)
-        except service.GradingError as exc:
-            raise problem(exc) from exc
+        except service.GradingError:
+            raise
         effective = await service.effective_grading(session, data.subject_id, data.grade)
         return SubjectGradingOut(data.subject_id, data.grade, effective.system.code if effective.system else None,
                                  effective.marks_allowed, effective.explicit)
@@ -153,8 +146,8 @@ class GradingController(Controller):
         try:
             return kind_out(await service.create_work_kind(session, data.name, data.short_name, data.weight,
                                                            data.is_written))
-        except service.GradingError as exc:
-            raise problem(exc) from exc
+        except service.GradingError:
+            raise
 
     @put("/work-kinds/{kind_id:int}", opt=MANAGE, summary="Change a kind of work or its weight")
     async def update_work_kind(self, kind_id: FromPath[int], data: JSONBody[WorkKindIn],
@@ -163,8 +156,8 @@ class GradingController(Controller):
             return kind_out(await service.update_work_kind(session, kind_id, data.name, data.short_name,
                                                            data.weight, is_written=data.is_written,
                                                            active=data.active))
-        except service.GradingError as exc:
-            raise problem(exc) from exc
+        except service.GradingError:
+            raise
 
     @delete("/work-kinds/{kind_id:int}", opt=MANAGE, status_code=200,
             summary="Delete a kind of work, or deactivate it when marks use it")
@@ -172,5 +165,5 @@ class GradingController(Controller):
                                ) -> dict[str, bool]:
         try:
             return {"deleted": await service.remove_work_kind(session, kind_id)}
-        except service.GradingError as exc:
-            raise problem(exc) from exc
+        except service.GradingError:
+            raise

@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.errors import RuleError
 from services.grading import defaults, repository
 from services.grading.models import GradeConversion, GradeValue, GradingSystem, SubjectGrading, WorkKind
 
@@ -18,13 +19,10 @@ WEIGHT_MAX = Decimal(10)
 _CODE = re.compile(r"^[a-z][a-z0-9_-]{1,19}$")
 
 
-class GradingError(Exception):
-    """A grading rule refused the change; `messages` are Russian, for the user."""
+class GradingError(RuleError):
+    """A grading rule refused the change."""
 
-    def __init__(self, *messages: str, status_code: int = 422) -> None:
-        super().__init__(" ".join(messages))
-        self.messages = list(messages)
-        self.status_code = status_code
+    problem_type = "/problems/grading"
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,6 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody
 
 from services.identity import invites, members
-from services.identity.controllers import IdentityError as IdentityProblem
 from services.identity.policy import Principal, needs, provide_principal
 from services.identity.service import IdentityError
 from services.runtime import Runtime
@@ -38,9 +37,6 @@ class MemberRolesIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     roles: list[str]
 
 
-def _problem(exc: IdentityError) -> IdentityProblem:
-    return IdentityProblem(" ".join(exc.messages), status_code=exc.status_code, extra={"messages": exc.messages})
-
 
 def _member_out(m: members.Member) -> MemberOut:
     return MemberOut(m.account_id, m.login, list(m.roles), m.person_id, m.person_name, m.must_change_password,
@@ -61,8 +57,8 @@ class SchoolAdminController(Controller):
             issued = await invites.issue_invites(runtime.db, school=school, class_unit_id=data.class_unit_id,
                                                  kinds=data.kinds, valid_days=data.valid_days,
                                                  actor_account_id=principal.account_id)
-        except IdentityError as exc:
-            raise _problem(exc) from exc
+        except IdentityError:
+            raise
         return issued
 
     @get("/users", opt=needs("users.manage"), summary="The school's members with their roles")
@@ -76,8 +72,8 @@ class SchoolAdminController(Controller):
         try:
             member = await members.set_roles(runtime, school=school, account_id=account_id, roles=data.roles,
                                              actor_account_id=principal.account_id)
-        except IdentityError as exc:
-            raise _problem(exc) from exc
+        except IdentityError:
+            raise
         return _member_out(member)
 
     @delete("/users/{account_id:int}", opt=needs("users.manage"), status_code=204,
@@ -87,5 +83,5 @@ class SchoolAdminController(Controller):
         try:
             await members.remove_member(runtime, school=school, account_id=account_id,
                                         actor_account_id=principal.account_id)
-        except IdentityError as exc:
-            raise _problem(exc) from exc
+        except IdentityError:
+            raise

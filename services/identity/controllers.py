@@ -62,12 +62,9 @@ async def _since(runtime: Runtime, account_id: int, since: datetime | None) -> d
         raise IdentityError("Укажите, с какого момента искать изменения (since).", status_code=422)
     try:
         return compromise.check_since(start)
-    except service.IdentityError as exc:
-        raise _problem(exc) from exc
+    except service.IdentityError:
+        raise
 
-
-def _problem(exc: service.IdentityError) -> IdentityError:
-    return IdentityError(" ".join(exc.messages), status_code=exc.status_code, extra={"messages": exc.messages})
 
 
 class AuthController(Controller):
@@ -80,8 +77,8 @@ class AuthController(Controller):
                     data: LoginIn) -> Response[None]:
         try:
             result = await service.password_login(runtime, data.login, data.password, client_address(request))
-        except service.IdentityError as exc:
-            raise _problem(exc) from exc
+        except service.IdentityError:
+            raise
         return session_cookie_response(Response(None, status_code=204), runtime, result.session_id)
 
     @post("/auth/logout", opt=SIGNED_IN, status_code=204, summary="End this session")
@@ -99,8 +96,8 @@ class AuthController(Controller):
         try:
             await compromise.mark_compromised(runtime, account_id=principal.account_id, since=data.since,
                                               actor_account_id=principal.account_id)
-        except service.IdentityError as exc:
-            raise _problem(exc) from exc
+        except service.IdentityError:
+            raise
         response: Response[None] = Response(None, status_code=204)
         response.delete_cookie(COOKIE, path="/")
         return response
@@ -156,8 +153,8 @@ class SchoolAccessController(Controller):
         try:
             password = await members.reset_member_password(runtime, school=school, account_id=account_id,
                                                            actor_account_id=principal.account_id)
-        except service.IdentityError as exc:
-            raise _problem(exc) from exc
+        except service.IdentityError:
+            raise
         return TemporaryPasswordOut(password)
 
     @post("/users/{account_id:int}/compromised", opt=needs("compromise.manage"), status_code=204,
@@ -168,8 +165,8 @@ class SchoolAccessController(Controller):
         try:
             await compromise.mark_compromised(runtime, account_id=account_id, since=data.since,
                                               actor_account_id=principal.account_id, school_id=school.id)
-        except service.IdentityError as exc:
-            raise _problem(exc) from exc
+        except service.IdentityError:
+            raise
 
     @get("/users/{account_id:int}/changes", opt=needs("compromise.manage"),
          summary="Every change the member made in this school since T (default: since the recorded compromise)")
@@ -185,8 +182,8 @@ class SchoolAccessController(Controller):
                      runtime: NamedDependency[Runtime], principal: NamedDependency[Principal]) -> RevertOut:
         try:
             return RevertOut(await compromise.revert_one(runtime, school, entry_id, principal.account_id))
-        except service.IdentityError as exc:
-            raise _problem(exc) from exc
+        except service.IdentityError:
+            raise
 
     @post("/users/{account_id:int}/revert-all", opt=needs("compromise.manage"), status_code=200,
           summary="Undo every change the member made in this school since T, newest first")

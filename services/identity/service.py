@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.errors import RuleError
 from services.identity.models import Account, Invite, Membership, OidcLink, PlatformAudit
 from services.identity.passwords import hash_password, needs_rehash, policy_problems, verify_password
 from services.runtime import Runtime
@@ -19,13 +20,11 @@ from tenants.provisioning import invite_code_hash
 LOGIN_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,99}$")
 
 
-class IdentityError(ValueError):
-    """A request about an account that cannot be carried out; `messages` are Russian, for the user."""
+class IdentityError(RuleError):
+    """A request about an account that cannot be carried out."""
 
-    def __init__(self, *messages: str, status_code: int = 400) -> None:
-        self.messages = list(messages)
-        self.status_code = status_code
-        super().__init__(" ".join(messages))
+    problem_type = "/problems/identity"
+    default_status = 400
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,6 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.errors import Problem
 from services.identity.policy import PUBLIC, needs
 from services.structure import repository, service
 from services.structure.models import ClassUnit, GroupMembership, Movement, Person, StudyGroup, TeachingLoad
@@ -49,12 +48,6 @@ from tenants.routing import SCHOOL_DEPENDENCIES
 PEOPLE_PATHS = {"staff": "staff", "students": "student", "guardians": "guardian"}
 
 
-class StructureProblem(Problem):
-    problem_type = "/problems/structure"
-
-
-def problem(exc: service.StructureError) -> Problem:
-    return StructureProblem(exc.message_ru, status_code=exc.status_code)
 
 
 def _out(unit: ClassUnit, students: int) -> ClassUnitOut:
@@ -129,8 +122,8 @@ class StructureController(Controller):
         try:
             unit = await service.create_class(session, grade=data.grade, letter=data.letter,
                                               class_teacher_id=data.class_teacher_id)
-        except service.StructureError as exc:
-            raise problem(exc) from exc
+        except service.StructureError:
+            raise
         return _class(unit)
 
     @put("/classes/{class_id:int}", summary="Rename a class or change its class teacher",
@@ -140,8 +133,8 @@ class StructureController(Controller):
         try:
             unit = await service.update_class(session, class_id, grade=data.grade, letter=data.letter,
                                               class_teacher_id=data.class_teacher_id)
-        except service.StructureError as exc:
-            raise problem(exc) from exc
+        except service.StructureError:
+            raise
         return _class(unit)
 
     @get("/classes/{class_id:int}/students", summary="Students of a class on a date (default today)",
@@ -177,8 +170,8 @@ class StructureController(Controller):
             person = await service.add_person(session, _kind(kind), last_name=data.last_name,
                                               first_name=data.first_name, middle_name=data.middle_name,
                                               birth_date=data.birth_date, today=school_today(school).date())
-        except service.StructureError as exc:
-            raise problem(exc) from exc
+        except service.StructureError:
+            raise
         return _person(person)
 
     @get("/people/{kind:str}/{person_id:int}", summary="One person", opt=needs("people.read"))
@@ -186,8 +179,8 @@ class StructureController(Controller):
                      person_id: FromPath[int]) -> PersonOut:
         try:
             return _person(await service.person_of_kind(session, person_id, _kind(kind)))
-        except service.StructureError as exc:
-            raise problem(exc) from exc
+        except service.StructureError:
+            raise
 
     @put("/people/{kind:str}/{person_id:int}", summary="Correct a person's name or birth date",
          opt=needs("structure.manage"))
@@ -197,8 +190,8 @@ class StructureController(Controller):
             person = await service.update_person(session, person_id, _kind(kind), last_name=data.last_name,
                                                  first_name=data.first_name, middle_name=data.middle_name,
                                                  birth_date=data.birth_date, today=school_today(school).date())
-        except service.StructureError as exc:
-            raise problem(exc) from exc
+        except service.StructureError:
+            raise
         return _person(person)
 
     @delete("/people/{kind:str}/{person_id:int}", summary="Delete a person entered by mistake (no history yet)",
@@ -207,8 +200,8 @@ class StructureController(Controller):
                             person_id: FromPath[int]) -> None:
         try:
             await service.remove_person(session, person_id, _kind(kind))
-        except service.StructureError as exc:
-            raise problem(exc) from exc
+        except service.StructureError:
+            raise
 
     @get("/students/{student_id:int}/guardians", summary="A student's guardians", opt=needs("people.read"))
     async def guardians_of(self, session: NamedDependency[AsyncSession],
@@ -223,8 +216,8 @@ class StructureController(Controller):
         try:
             link = await service.link_guardian(session, guardian_id=data.guardian_id, student_id=student_id,
                                                relation=data.relation)
-        except service.StructureError as exc:
-            raise problem(exc) from exc
+        except service.StructureError:
+            raise
         return GuardianshipOut(link.guardian_id, link.student_id, link.relation)
 
     @delete("/students/{student_id:int}/guardians/{guardian_id:int}", summary="Unlink a guardian",
@@ -233,8 +226,8 @@ class StructureController(Controller):
                               guardian_id: FromPath[int]) -> None:
         try:
             await service.unlink_guardian(session, guardian_id=guardian_id, student_id=student_id)
-        except service.StructureError as exc:
-            raise problem(exc) from exc
+        except service.StructureError:
+            raise
 
     @get("/students/{student_id:int}/movements", summary="A student's movement history in date order",
          opt=needs("people.read"))
@@ -242,8 +235,8 @@ class StructureController(Controller):
                         student_id: FromPath[int]) -> list[MovementOut]:
         try:
             await service.person_of_kind(session, student_id, "student")
-        except service.StructureError as exc:
-            raise problem(exc) from exc
+        except service.StructureError:
+            raise
         return [_movement(m) for m in await repository.movements_of(session, student_id)]
 
     # --- movement ---------------------------------------------------------------------------------------------
@@ -254,8 +247,8 @@ class StructureController(Controller):
         try:
             moved = await service.arrival(session, student_id=data.student_id, class_unit_id=data.class_unit_id,
                                           on_date=data.on_date, reason=data.reason, document=data.document)
-        except service.StructureError as exc:
-            raise problem(exc) from exc
+        except service.StructureError:
+            raise
         return _movement(moved)
 
     @post("/movements/transfer", summary="Перевод: move a student to another class from a date",
@@ -264,8 +257,8 @@ class StructureController(Controller):
         try:
             moved = await service.transfer(session, student_id=data.student_id, to_class_id=data.to_class_id,
                                            on_date=data.on_date, reason=data.reason, document=data.document)
-        except service.StructureError as exc:
-            raise problem(exc) from exc
+        except service.StructureError:
+            raise
         return _movement(moved)
 
     @post("/movements/withdrawal", summary="Выбытие: the student's last day in the school",
@@ -274,8 +267,8 @@ class StructureController(Controller):
         try:
             moved = await service.withdrawal(session, student_id=data.student_id, on_date=data.on_date,
                                              reason=data.reason, document=data.document)
-        except service.StructureError as exc:
-            raise problem(exc) from exc
+        except service.StructureError:
+            raise
         return _movement(moved)
 
     # --- subjects and groups ----------------------------------------------------------------------------------
@@ -288,8 +281,8 @@ class StructureController(Controller):
     async def add_subject(self, session: NamedDependency[AsyncSession], data: JSONBody[SubjectIn]) -> SubjectOut:
         try:
             subject = await service.add_subject(session, data.name, data.short_name)
-        except service.StructureError as exc:
-            raise problem(exc) from exc
+        except service.StructureError:
+            raise
         return SubjectOut(subject.id, subject.name, subject.short_name)
 
     @get("/groups", summary="Groups, optionally of one class", opt=needs("structure.read"))
@@ -303,8 +296,8 @@ class StructureController(Controller):
         try:
             group = await service.create_group(session, kind=data.kind, name=data.name,
                                                class_unit_id=data.class_unit_id, subject_id=data.subject_id)
-        except service.StructureError as exc:
-            raise problem(exc) from exc
+        except service.StructureError:
+            raise
         return _group(group)
 
     @get("/groups/{group_id:int}/members", summary="Members of a group with their dates", opt=needs("people.read"))
@@ -312,8 +305,8 @@ class StructureController(Controller):
                             group_id: FromPath[int]) -> list[GroupMemberOut]:
         try:
             await service.existing_group(session, group_id)
-        except service.StructureError as exc:
-            raise problem(exc) from exc
+        except service.StructureError:
+            raise
         return [_member(m) for m in await repository.group_members(session, group_id)]
 
     @post("/groups/{group_id:int}/members", summary="Add a student to a group from a date",
@@ -323,8 +316,8 @@ class StructureController(Controller):
         try:
             member = await service.add_group_member(session, group_id, student_id=data.student_id,
                                                     start_date=data.start_date, end_date=data.end_date)
-        except service.StructureError as exc:
-            raise problem(exc) from exc
+        except service.StructureError:
+            raise
         return _member(member)
 
     # --- teaching load ----------------------------------------------------------------------------------------
@@ -342,13 +335,13 @@ class StructureController(Controller):
             item = await service.add_load(session, academic_year_id=data.academic_year_id, teacher_id=data.teacher_id,
                                           subject_id=data.subject_id, hours_per_week=data.hours_per_week,
                                           class_unit_id=data.class_unit_id, group_id=data.group_id)
-        except service.StructureError as exc:
-            raise problem(exc) from exc
+        except service.StructureError:
+            raise
         return _load(item)
 
     @delete("/load/{load_id:int}", summary="Remove a teaching load item", opt=needs("structure.manage"))
     async def remove_load(self, session: NamedDependency[AsyncSession], load_id: FromPath[int]) -> None:
         try:
             await service.remove_load(session, load_id)
-        except service.StructureError as exc:
-            raise problem(exc) from exc
+        except service.StructureError:
+            raise

@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.errors import RuleError
 from services.structure import repository
 from services.structure.models import (
     GROUP_KINDS,
@@ -33,13 +34,14 @@ MAX_HOURS = Decimal(40)
 _MOVEMENT_RU = {"arrival": "прибытия", "transfer": "перевода", "withdrawal": "выбытия"}
 
 
-class StructureError(Exception):
+class StructureError(RuleError):
     """A refused structure change; `message_ru` is shown to the user as is."""
 
+    problem_type = "/problems/structure"
+
     def __init__(self, message_ru: str, status_code: int = 422) -> None:
-        super().__init__(message_ru)
+        super().__init__(message_ru, status_code=status_code)
         self.message_ru = message_ru
-        self.status_code = status_code
 
 
 class NotFound(StructureError):

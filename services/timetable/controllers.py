@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
 from datetime import date
-from typing import TypeVar
 
 from litestar import Controller, get, post
 from litestar.di import NamedDependency, Provide
@@ -12,7 +10,6 @@ from litestar.params import FromPath
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.errors import Problem
 from services.identity.policy import Principal, needs, provide_principal
 from services.timetable import service
 from services.timetable.models import Bell, BellSchedule, Lesson, LessonChange, TimetableEntry
@@ -32,21 +29,6 @@ from services.timetable.schemas import (
     SubstitutionIn,
 )
 from tenants.routing import SCHOOL_DEPENDENCIES
-
-T = TypeVar("T")
-
-
-class TimetableProblem(Problem):
-    problem_type = "/problems/timetable"
-
-
-async def _refusing(work: Awaitable[T]) -> T:
-    """Turn a rule's refusal into a problem document that lists every reason."""
-    try:
-        return await work
-    except service.TimetableError as exc:
-        raise TimetableProblem(" ".join(exc.messages), status_code=exc.status_code,
-                               extra={"messages": exc.messages}) from exc
 
 
 def _entry(e: TimetableEntry) -> EntryOut:
@@ -79,7 +61,7 @@ class TimetableController(Controller):
 
     @post("/timetable/bell-schedules", opt=needs("structure.manage"), summary="Add a bell schedule")
     async def add_bell_schedule(self, data: BellScheduleIn, session: NamedDependency[AsyncSession]) -> BellScheduleOut:
-        schedule = await _refusing(service.add_bell_schedule(
+        schedule = await (service.add_bell_schedule(
             session, name=data.name.strip(), is_default=data.is_default,
             bells=[(b.number, b.starts, b.ends) for b in data.bells]))
         return BellScheduleOut(schedule.id, schedule.name, schedule.is_default, sorted(data.bells,
@@ -94,13 +76,13 @@ class TimetableController(Controller):
     @post("/timetable/entries", opt=needs("structure.manage"),
           summary="Put a teaching-load item into the weekly timetable (clashes are refused by name)")
     async def add_entry(self, data: EntryIn, session: NamedDependency[AsyncSession]) -> EntryOut:
-        return _entry(await _refusing(service.add_entry(
+        return _entry(await (service.add_entry(
             session, teaching_load_id=data.teaching_load_id, weekday=data.weekday, lesson_number=data.lesson_number,
             room=data.room, valid_from=data.valid_from, valid_to=data.valid_to)))
 
     @post("/timetable/generate", opt=needs("structure.manage"), summary="Create the lessons of a date range")
     async def generate(self, data: GenerateIn, session: NamedDependency[AsyncSession]) -> GenerateOut:
-        return GenerateOut(await _refusing(service.generate_lessons(session, data.start, data.end)))
+        return GenerateOut(await (service.generate_lessons(session, data.start, data.end)))
 
     @get("/lessons", opt=needs("structure.read"), summary="Lessons of a day with their changes")
     async def lessons(self, session: NamedDependency[AsyncSession], on_date: date) -> list[LessonOut]:
@@ -110,27 +92,27 @@ class TimetableController(Controller):
     @post("/lessons/{lesson_id:int}/substitution", opt=needs("structure.manage"), summary="Another teacher takes it")
     async def substitution(self, lesson_id: FromPath[int], data: SubstitutionIn,
                            session: NamedDependency[AsyncSession], principal: NamedDependency[Principal]) -> LessonOut:
-        await _refusing(service.substitute(session, lesson_id, teacher_id=data.teacher_id, reason=data.reason,
+        await (service.substitute(session, lesson_id, teacher_id=data.teacher_id, reason=data.reason,
                                            actor_account_id=principal.account_id))
         return (await _lessons(session, [lesson_id]))[0]
 
     @post("/lessons/{lesson_id:int}/cancellation", opt=needs("structure.manage"), summary="Cancel the lesson")
     async def cancellation(self, lesson_id: FromPath[int], data: ReasonIn, session: NamedDependency[AsyncSession],
                            principal: NamedDependency[Principal]) -> LessonOut:
-        await _refusing(service.cancel(session, lesson_id, reason=data.reason, actor_account_id=principal.account_id))
+        await (service.cancel(session, lesson_id, reason=data.reason, actor_account_id=principal.account_id))
         return (await _lessons(session, [lesson_id]))[0]
 
     @post("/lessons/{lesson_id:int}/room", opt=needs("structure.manage"), summary="Move the lesson to another room")
     async def room(self, lesson_id: FromPath[int], data: RoomIn, session: NamedDependency[AsyncSession],
                    principal: NamedDependency[Principal]) -> LessonOut:
-        await _refusing(service.change_room(session, lesson_id, room=data.room, reason=data.reason,
+        await (service.change_room(session, lesson_id, room=data.room, reason=data.reason,
                                             actor_account_id=principal.account_id))
         return (await _lessons(session, [lesson_id]))[0]
 
     @post("/lessons/extra", opt=needs("structure.manage"), summary="Add a lesson outside the weekly timetable")
     async def extra(self, data: ExtraLessonIn, session: NamedDependency[AsyncSession],
                     principal: NamedDependency[Principal]) -> LessonOut:
-        lesson = await _refusing(service.extra_lesson(
+        lesson = await (service.extra_lesson(
             session, teaching_load_id=data.teaching_load_id, on_date=data.on_date, lesson_number=data.lesson_number,
             room=data.room, reason=data.reason, actor_account_id=principal.account_id))
         return (await _lessons(session, [lesson.id]))[0]

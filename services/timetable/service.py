@@ -16,19 +16,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from services.calendar.models import Holiday
+from services.errors import RuleError
 from services.structure.models import ClassUnit, Person, StudyGroup, Subject, TeachingLoad
 from services.timetable.models import Bell, BellSchedule, Lesson, LessonChange, TimetableEntry
 
 WEEKDAYS = ("", "понедельник", "вторник", "среда", "четверг", "пятница", "суббота")
 
 
-class TimetableError(ValueError):
-    """A timetable change that cannot be made; `messages` are Russian, for the deputy head."""
+class TimetableError(RuleError):
+    """A timetable change that cannot be made."""
 
-    def __init__(self, *messages: str, status_code: int = 409) -> None:
-        self.messages = list(messages)
-        self.status_code = status_code
-        super().__init__(" ".join(messages))
+    problem_type = "/problems/timetable"
+    default_status = 409
 
 
 @dataclass(frozen=True, slots=True)
