@@ -8,7 +8,7 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post, put
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath
+from litestar.params import FromPath, JSONBody
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -74,7 +74,7 @@ class AuthController(Controller):
 
     @post("/auth/login", opt=PUBLIC, status_code=204, summary="Start a session (sets the session cookie)")
     async def login(self, request: Request[Any, Any, Any], runtime: NamedDependency[Runtime],
-                    data: LoginIn) -> Response[None]:
+                    data: JSONBody[LoginIn]) -> Response[None]:
         try:
             result = await service.password_login(runtime, data.login, data.password, client_address(request))
         except service.IdentityError:
@@ -91,7 +91,7 @@ class AuthController(Controller):
 
     @post("/auth/compromised", opt=SIGNED_IN, status_code=204,
           summary="Report one's own credentials compromised since T: every session ends, a new password is due")
-    async def report_compromised(self, data: CompromisedIn, runtime: NamedDependency[Runtime],
+    async def report_compromised(self, data: JSONBody[CompromisedIn], runtime: NamedDependency[Runtime],
                                  principal: NamedDependency[Principal]) -> Response[None]:
         try:
             await compromise.mark_compromised(runtime, account_id=principal.account_id, since=data.since,
@@ -128,8 +128,9 @@ class SchoolAccessController(Controller):
         return result
 
     @put("/roles/{role:str}", opt=needs("roles.manage"), summary="Set the permissions of one role")
-    async def set_role(self, role: FromPath[str], data: RolePermissionsIn, school: NamedDependency[SchoolRecord],
-                       session: NamedDependency[AsyncSession], principal: NamedDependency[Principal]) -> list[str]:
+    async def set_role(self, role: FromPath[str], data: JSONBody[RolePermissionsIn],
+                       school: NamedDependency[SchoolRecord], session: NamedDependency[AsyncSession],
+                       principal: NamedDependency[Principal]) -> list[str]:
         if role not in SCHOOL_ROLES:
             raise NotFoundException("Такой роли нет.")
         wanted = sorted(set(data.permissions))
@@ -159,7 +160,7 @@ class SchoolAccessController(Controller):
 
     @post("/users/{account_id:int}/compromised", opt=needs("compromise.manage"), status_code=204,
           summary="Record a member's credentials compromised since T")
-    async def mark_compromised(self, account_id: FromPath[int], data: CompromisedIn,
+    async def mark_compromised(self, account_id: FromPath[int], data: JSONBody[CompromisedIn],
                                school: NamedDependency[SchoolRecord], runtime: NamedDependency[Runtime],
                                principal: NamedDependency[Principal]) -> None:
         try:

@@ -6,7 +6,7 @@ from datetime import date
 
 from litestar import Controller, get, post
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath
+from litestar.params import FromPath, JSONBody
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -60,10 +60,11 @@ class TimetableController(Controller):
                                                              if b.bell_schedule_id == s.id]) for s in schedules]
 
     @post("/timetable/bell-schedules", opt=needs("structure.manage"), summary="Add a bell schedule")
-    async def add_bell_schedule(self, data: BellScheduleIn, session: NamedDependency[AsyncSession]) -> BellScheduleOut:
-        schedule = await (service.add_bell_schedule(
+    async def add_bell_schedule(self, data: JSONBody[BellScheduleIn],
+                                session: NamedDependency[AsyncSession]) -> BellScheduleOut:
+        schedule = await service.add_bell_schedule(
             session, name=data.name.strip(), is_default=data.is_default,
-            bells=[(b.number, b.starts, b.ends) for b in data.bells]))
+            bells=[(b.number, b.starts, b.ends) for b in data.bells])
         return BellScheduleOut(schedule.id, schedule.name, schedule.is_default, sorted(data.bells,
                                                                                       key=lambda b: b.number))
 
@@ -75,14 +76,14 @@ class TimetableController(Controller):
 
     @post("/timetable/entries", opt=needs("structure.manage"),
           summary="Put a teaching-load item into the weekly timetable (clashes are refused by name)")
-    async def add_entry(self, data: EntryIn, session: NamedDependency[AsyncSession]) -> EntryOut:
-        return _entry(await (service.add_entry(
+    async def add_entry(self, data: JSONBody[EntryIn], session: NamedDependency[AsyncSession]) -> EntryOut:
+        return _entry(await service.add_entry(
             session, teaching_load_id=data.teaching_load_id, weekday=data.weekday, lesson_number=data.lesson_number,
-            room=data.room, valid_from=data.valid_from, valid_to=data.valid_to)))
+            room=data.room, valid_from=data.valid_from, valid_to=data.valid_to))
 
     @post("/timetable/generate", opt=needs("structure.manage"), summary="Create the lessons of a date range")
-    async def generate(self, data: GenerateIn, session: NamedDependency[AsyncSession]) -> GenerateOut:
-        return GenerateOut(await (service.generate_lessons(session, data.start, data.end)))
+    async def generate(self, data: JSONBody[GenerateIn], session: NamedDependency[AsyncSession]) -> GenerateOut:
+        return GenerateOut(await service.generate_lessons(session, data.start, data.end))
 
     @get("/lessons", opt=needs("structure.read"), summary="Lessons of a day with their changes")
     async def lessons(self, session: NamedDependency[AsyncSession], on_date: date) -> list[LessonOut]:
@@ -90,29 +91,29 @@ class TimetableController(Controller):
         return await _lessons(session, ids)
 
     @post("/lessons/{lesson_id:int}/substitution", opt=needs("structure.manage"), summary="Another teacher takes it")
-    async def substitution(self, lesson_id: FromPath[int], data: SubstitutionIn,
+    async def substitution(self, lesson_id: FromPath[int], data: JSONBody[SubstitutionIn],
                            session: NamedDependency[AsyncSession], principal: NamedDependency[Principal]) -> LessonOut:
-        await (service.substitute(session, lesson_id, teacher_id=data.teacher_id, reason=data.reason,
-                                           actor_account_id=principal.account_id))
+        await service.substitute(session, lesson_id, teacher_id=data.teacher_id, reason=data.reason,
+                                           actor_account_id=principal.account_id)
         return (await _lessons(session, [lesson_id]))[0]
 
     @post("/lessons/{lesson_id:int}/cancellation", opt=needs("structure.manage"), summary="Cancel the lesson")
-    async def cancellation(self, lesson_id: FromPath[int], data: ReasonIn, session: NamedDependency[AsyncSession],
-                           principal: NamedDependency[Principal]) -> LessonOut:
-        await (service.cancel(session, lesson_id, reason=data.reason, actor_account_id=principal.account_id))
+    async def cancellation(self, lesson_id: FromPath[int], data: JSONBody[ReasonIn],
+                           session: NamedDependency[AsyncSession], principal: NamedDependency[Principal]) -> LessonOut:
+        await service.cancel(session, lesson_id, reason=data.reason, actor_account_id=principal.account_id)
         return (await _lessons(session, [lesson_id]))[0]
 
     @post("/lessons/{lesson_id:int}/room", opt=needs("structure.manage"), summary="Move the lesson to another room")
-    async def room(self, lesson_id: FromPath[int], data: RoomIn, session: NamedDependency[AsyncSession],
+    async def room(self, lesson_id: FromPath[int], data: JSONBody[RoomIn], session: NamedDependency[AsyncSession],
                    principal: NamedDependency[Principal]) -> LessonOut:
-        await (service.change_room(session, lesson_id, room=data.room, reason=data.reason,
-                                            actor_account_id=principal.account_id))
+        await service.change_room(session, lesson_id, room=data.room, reason=data.reason,
+                                            actor_account_id=principal.account_id)
         return (await _lessons(session, [lesson_id]))[0]
 
     @post("/lessons/extra", opt=needs("structure.manage"), summary="Add a lesson outside the weekly timetable")
-    async def extra(self, data: ExtraLessonIn, session: NamedDependency[AsyncSession],
+    async def extra(self, data: JSONBody[ExtraLessonIn], session: NamedDependency[AsyncSession],
                     principal: NamedDependency[Principal]) -> LessonOut:
-        lesson = await (service.extra_lesson(
+        lesson = await service.extra_lesson(
             session, teaching_load_id=data.teaching_load_id, on_date=data.on_date, lesson_number=data.lesson_number,
-            room=data.room, reason=data.reason, actor_account_id=principal.account_id))
+            room=data.room, reason=data.reason, actor_account_id=principal.account_id)
         return (await _lessons(session, [lesson.id]))[0]
