@@ -40,6 +40,7 @@ from services.identity.policy import OPENAPI_PATH, PUBLIC, authorize
 from services.identity.sessions import SessionStore
 from services.identity.throttle import LoginThrottle
 from services.imports.controllers import ImportController
+from services.imports.pages import ImportPages
 from services.plan.controllers import PlanController
 from services.runtime import Runtime
 from services.structure.controllers import StructureController
@@ -53,6 +54,7 @@ from services.telemetry import (
     setup_telemetry,
 )
 from services.timetable.controllers import TimetableController
+from services.timetable.pages import TimetablePages
 from tenants.registry import SchoolRegistry
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -125,7 +127,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             index, HealthController, StructureController, SchoolPages,
             AuthController, SchoolAccessController, IdentityPages, RolePages,
-            TimetableController, PlanController, ImportController,
+            TimetableController, TimetablePages, PlanController, ImportController, ImportPages,
             SchoolAdminController, InvitePages, UserPages,
             CalendarController, SetupPages, GradingController, GradingPages,
         ],
