@@ -1,6 +1,6 @@
 """A school set up from nothing through the pages alone, in Chromium (issue 4): the year and its periods, a
-grading overview, staff, a class, students from an XLSX file, load, timetable (a clash refused by name) and the
-lessons generated."""
+grading system for a subject, staff, a class, students from an XLSX file, load, timetable (a clash refused by
+name) and the lessons generated."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from openpyxl import Workbook
 from sqlalchemy import func, insert, select
 
 from services.db import Database
+from services.grading.service import allowed_marks
 from services.identity.models import Account, Membership
 from services.identity.passwords import hash_password
-from services.structure.models import Enrollment
+from services.structure.models import Enrollment, Subject
 from services.timetable.models import Lesson
 from tests.conftest import MakeSchool
 
@@ -58,6 +59,12 @@ async def test_a_deputy_head_sets_up_a_school_through_the_pages(
     await page.get_by_role("button", name="Создать учебный год").click()
     await page.get_by_role("button", name="Создать: четверти", exact=False).first.click()
     assert "1 четверть" in await page.content()
+
+    # A grading system per subject and grade: informatics in grade 5 on the 10-point scale.
+    await page.goto(f"{base}/setup/grading")
+    await page.get_by_label("Информатика, 5 класс").select_option(label="10-балльная")
+    await page.locator('form[aria-label="Оценивание по предметам"] button[type="submit"]').click()
+    assert await page.get_by_label("Информатика, 5 класс").input_value() == "ten"
 
     # 2. A teacher, a class, students from a file.
     await page.goto(f"{base}/staff")
@@ -105,5 +112,10 @@ async def test_a_deputy_head_sets_up_a_school_through_the_pages(
     await context.close()
 
     async with db.transaction(school.schema) as session:
+        informatics = await session.scalar(select(Subject.id).where(Subject.name == "Информатика"))
+        assert informatics is not None
+        marks = [v.value for v in await allowed_marks(session, informatics, 5)]
+        assert "10" in marks
+        assert "н/а" in marks
         assert await session.scalar(select(func.count()).select_from(Enrollment)) == 2
         assert await session.scalar(select(func.count()).select_from(Lesson)) == 4
