@@ -1,8 +1,11 @@
-"""Import and export of a school's tables (R-STR-7): students with their guardians, CSV or XLSX."""
+"""Import and export of a school's tables (R-STR-7): students with their guardians, staff, classes and teaching
+load, CSV or XLSX."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -16,7 +19,7 @@ from litestar.params import Body
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.identity.policy import needs, provide_principal
-from services.imports import students
+from services.imports import classes, load, staff, students
 from tenants.registry import SchoolRecord
 from tenants.routing import SCHOOL_DEPENDENCIES
 
@@ -28,6 +31,55 @@ class ImportOut(msgspec.Struct, frozen=True):
     written: bool
     students: int
     problems: list[str]
+
+
+class TableOut(msgspec.Struct, frozen=True):
+    written: bool
+    rows: int
+    problems: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Kind:
+    """One kind of table: how it is imported and exported, in which columns."""
+
+    importer: Callable[..., Awaitable[staff.Import]]
+    export_rows: Callable[[AsyncSession, date], Awaitable[list[list[str]]]]
+    header: list[str]
+    title: str
+
+
+KINDS = {
+    "staff": Kind(staff.import_staff, staff.export_rows, staff.HEADER, staff.TITLE),
+    "classes": Kind(classes.import_classes, classes.export_rows, classes.HEADER, classes.TITLE),
+    "load": Kind(load.import_load, load.export_rows, load.HEADER, load.TITLE),
+}
+
+
+async def _import(kind: str, session: AsyncSession, school: SchoolRecord, data: UploadFile,
+                  confirm: bool) -> TableOut:
+    content = await data.read(MAX_UPLOAD + 1)
+    if len(content) > MAX_UPLOAD:
+        return TableOut(False, 0, ["Файл больше 5 МБ."])
+    today = datetime.now(ZoneInfo(school.time_zone)).date()
+    result = await KINDS[kind].importer(session, content, data.filename or "", today=today, confirm=confirm)
+    return TableOut(result.written, len(result.rows), [str(p) for p in result.problems])
+
+
+async def _export(kind: str, session: AsyncSession, school: SchoolRecord, format: str) -> Response[bytes]:
+    if format not in ("csv", "xlsx"):
+        raise ValidationException("Формат: csv или xlsx.")
+    module = KINDS[kind]
+    today = datetime.now(ZoneInfo(school.time_zone)).date()
+    rows = await module.export_rows(session, today)
+    body, media = (staff.csv_bytes(module.header, rows), "text/csv; charset=utf-8") if format == "csv" else \
+        (staff.xlsx_bytes(module.header, rows, module.title), XLSX)
+    name = f"{kind}-{school.slug}-{today:%Y-%m-%d}.{format}"
+    return Response(body, media_type=media, headers={
+        "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+
+
+UPLOAD = Annotated[UploadFile, Body(media_type=RequestEncodingType.MULTI_PART)]
 
 
 class ImportController(Controller):
@@ -59,3 +111,36 @@ class ImportController(Controller):
         name = f"students-{school.slug}-{today:%Y-%m-%d}.{format}"
         return Response(body, media_type=media, headers={
             "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+
+    @post("/imports/staff", opt=needs("structure.manage"), status_code=200,
+          summary="Check a staff file (CSV or XLSX); with confirm=true and no problems, write all of it")
+    async def import_staff(self, session: NamedDependency[AsyncSession], school: NamedDependency[SchoolRecord],
+                           data: UPLOAD, confirm: bool = False) -> TableOut:
+        return await _import("staff", session, school, data, confirm)
+
+    @post("/imports/classes", opt=needs("structure.manage"), status_code=200,
+          summary="Check a classes file (CSV or XLSX); with confirm=true and no problems, write all of it")
+    async def import_classes(self, session: NamedDependency[AsyncSession], school: NamedDependency[SchoolRecord],
+                             data: UPLOAD, confirm: bool = False) -> TableOut:
+        return await _import("classes", session, school, data, confirm)
+
+    @post("/imports/load", opt=needs("structure.manage"), status_code=200,
+          summary="Check a teaching load file (CSV or XLSX); with confirm=true and no problems, write all of it")
+    async def import_load(self, session: NamedDependency[AsyncSession], school: NamedDependency[SchoolRecord],
+                          data: UPLOAD, confirm: bool = False) -> TableOut:
+        return await _import("load", session, school, data, confirm)
+
+    @get("/exports/staff", opt=needs("people.read"), summary="Staff, as CSV or XLSX")
+    async def export_staff(self, session: NamedDependency[AsyncSession], school: NamedDependency[SchoolRecord],
+                           format: str = "csv") -> Response[bytes]:
+        return await _export("staff", session, school, format)
+
+    @get("/exports/classes", opt=needs("people.read"), summary="Classes with class teachers, as CSV or XLSX")
+    async def export_classes(self, session: NamedDependency[AsyncSession], school: NamedDependency[SchoolRecord],
+                             format: str = "csv") -> Response[bytes]:
+        return await _export("classes", session, school, format)
+
+    @get("/exports/load", opt=needs("people.read"), summary="Teaching load of all years, as CSV or XLSX")
+    async def export_load(self, session: NamedDependency[AsyncSession], school: NamedDependency[SchoolRecord],
+                          format: str = "csv") -> Response[bytes]:
+        return await _export("load", session, school, format)
