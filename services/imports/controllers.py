@@ -1,5 +1,5 @@
-"""Import and export of a school's tables (R-STR-7): students with their guardians, staff, classes and teaching
-load, CSV or XLSX."""
+"""Import and export of a school's tables (R-STR-7): students with their guardians, staff, classes, teaching
+load and guardians, CSV or XLSX."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from litestar.params import Body
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.identity.policy import needs, provide_principal
-from services.imports import classes, load, staff, students
+from services.imports import classes, guardians, load, staff, students
 from tenants.registry import SchoolRecord
 from tenants.routing import SCHOOL_DEPENDENCIES
 
@@ -53,6 +53,7 @@ KINDS = {
     "staff": Kind(staff.import_staff, staff.export_rows, staff.HEADER, staff.TITLE),
     "classes": Kind(classes.import_classes, classes.export_rows, classes.HEADER, classes.TITLE),
     "load": Kind(load.import_load, load.export_rows, load.HEADER, load.TITLE),
+    "guardians": Kind(guardians.import_guardians, guardians.export_rows, guardians.HEADER, guardians.TITLE),
 }
 
 
@@ -130,6 +131,12 @@ class ImportController(Controller):
                           data: UPLOAD, confirm: bool = False) -> TableOut:
         return await _import("load", session, school, data, confirm)
 
+    @post("/imports/guardians", opt=needs("structure.manage"), status_code=200,
+          summary="Check a guardians file (CSV or XLSX); with confirm=true and no problems, write all of it")
+    async def import_guardians(self, session: NamedDependency[AsyncSession], school: NamedDependency[SchoolRecord],
+                               data: UPLOAD, confirm: bool = False) -> TableOut:
+        return await _import("guardians", session, school, data, confirm)
+
     @get("/exports/staff", opt=needs("people.read"), summary="Staff, as CSV or XLSX")
     async def export_staff(self, session: NamedDependency[AsyncSession], school: NamedDependency[SchoolRecord],
                            format: str = "csv") -> Response[bytes]:
@@ -144,3 +151,9 @@ class ImportController(Controller):
     async def export_load(self, session: NamedDependency[AsyncSession], school: NamedDependency[SchoolRecord],
                           format: str = "csv") -> Response[bytes]:
         return await _export("load", session, school, format)
+
+    @get("/exports/guardians", opt=needs("people.read"),
+         summary="Guardians of the students enrolled today, as CSV or XLSX")
+    async def export_guardians(self, session: NamedDependency[AsyncSession], school: NamedDependency[SchoolRecord],
+                               format: str = "csv") -> Response[bytes]:
+        return await _export("guardians", session, school, format)

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from services.calendar.models import AcademicYear
 from services.db import Database
-from services.structure.models import ClassUnit, Person, TeachingLoad
+from services.structure.models import ClassUnit, Enrollment, Guardianship, Person, TeachingLoad
 from tests.conftest import MakeSchool, SignIn, school_writes
 
 
@@ -40,7 +40,7 @@ async def send(client: httpx.AsyncClient, slug: str, kind: str, name: str, body:
     return result
 
 
-async def count(db: Database, schema: str, model: type[Person | ClassUnit | TeachingLoad]) -> int:
+async def count(db: Database, schema: str, model: type[Person | ClassUnit | TeachingLoad | Guardianship]) -> int:
     async with db.transaction(schema) as session:
         return int(await session.scalar(select(func.count()).select_from(model)) or 0)
 
@@ -102,7 +102,7 @@ async def test_staff_import_checks_first_writes_all_and_round_trips(
         f"Строка {n}, столбец «Фамилия»: такой сотрудник уже есть в школе." for n in (2, 3, 4)]
 
     teacher = await sign_in({school: ["teacher"]})
-    for kind in ("staff", "classes", "load"):
+    for kind in ("staff", "classes", "load", "guardians"):
         response = await teacher.post(f"/api/v1/schools/{school.slug}/imports/{kind}",
                                       files={"data": ("x.csv", b"x", "text/csv")})
         assert response.status_code == 403
@@ -186,3 +186,58 @@ async def test_classes_and_load_import_match_staff_and_round_trip(
     load_xlsx = await deputy.get(f"/api/v1/schools/{school.slug}/exports/load", params={"format": "xlsx"})
     assert (await send(deputy, school.slug, "load", "export.xlsx", load_xlsx.content))["problems"] == [
         f"Строка {n}, столбец «Учитель»: эта нагрузка уже есть в школе." for n in (2, 3, 4)]
+
+
+async def test_guardians_import_finds_students_by_class_and_round_trips(
+    db: Database, make_school: MakeSchool, sign_in: SignIn
+) -> None:
+    school = await make_school()
+    deputy = await sign_in({school: ["deputy_head"]})
+    async with school_writes(db, school.schema) as session:
+        a5, b6 = ClassUnit(grade=5, letter="А"), ClassUnit(grade=6, letter="Б")
+        kids = [Person(kind="student", last_name="Ковалёва", first_name="Анна"),
+                Person(kind="student", last_name="Ковалёв", first_name="Илья"),
+                Person(kind="student", last_name="Лебедев", first_name="Пётр"),
+                Person(kind="student", last_name="Лебедев", first_name="Пётр")]
+        session.add_all([a5, b6, *kids])
+        await session.flush()
+        session.add_all([Enrollment(student_id=kid.id, class_unit_id=unit.id, start_date=date(2026, 9, 1))
+                         for kid, unit in zip(kids, [a5, b6, a5, a5], strict=True)])
+    persons = await count(db, school.schema, Person)
+
+    bad = csv(["Фамилия ученика;Имя ученика;Класс ученика;Фамилия родителя;Имя родителя;Отчество родителя;"
+               "Кем приходится",
+               "Ковалёва;Анна;6Б;Ковалёв;Игорь;;отец",
+               "Лебедев;Пётр;5А;Лебедева;Ольга;;мать",
+               "Ковалёва;Анна;5А;;Игорь;;",
+               "Ковалёв;Илья;6Б;Ковалёв;Игорь;;отец",
+               "Ковалев;Илья;6б;Ковалев;Игорь;;"])
+    checked = await send(deputy, school.slug, "guardians", "родители.csv", bad, confirm=True)
+    assert checked["problems"] == [
+        "Строка 2, столбец «Фамилия ученика»: ученика с таким именем в классе «6Б» сегодня нет.",
+        "Строка 3, столбец «Фамилия ученика»: в этом классе несколько учеников с таким именем.",
+        "Строка 4, столбец «Фамилия родителя»: не заполнено.",
+        "Строка 6, столбец «Фамилия родителя»: этот родитель этого ученика уже есть в строке 5.",
+    ]
+    assert await count(db, school.schema, Person) == persons
+
+    good = xlsx([["Фамилия ученика", "Имя ученика", "Класс ученика", "Фамилия родителя", "Имя родителя",
+                  "Отчество родителя", "Кем приходится"],
+                 ["Ковалёва", "Анна", "5А", "Ковалёв", "Игорь", "Петрович", "отец"],
+                 ["Ковалёв", "Илья", "6Б", "Ковалёв", "Игорь", "Петрович", "отец"],
+                 ["Ковалёва", "Анна", "5А", "Ковалёва", "Елена", "", ""]])
+    assert await send(deputy, school.slug, "guardians", "родители.xlsx", good, confirm=True) == {
+        "written": True, "rows": 3, "problems": []}
+    assert await count(db, school.schema, Person) == persons + 2, "one father of two children is one person"
+    assert await count(db, school.schema, Guardianship) == 3
+
+    exported = (await deputy.get(f"/api/v1/schools/{school.slug}/exports/guardians")).content
+    assert exported.decode("utf-8-sig").splitlines() == [
+        "Фамилия ученика;Имя ученика;Класс ученика;Фамилия родителя;Имя родителя;Отчество родителя;Кем приходится",
+        "Ковалёва;Анна;5А;Ковалёв;Игорь;Петрович;отец",
+        "Ковалёва;Анна;5А;Ковалёва;Елена;;законный представитель",
+        "Ковалёв;Илья;6Б;Ковалёв;Игорь;Петрович;отец"]
+    again = await send(deputy, school.slug, "guardians", "export.csv", exported, confirm=True)
+    assert again["problems"] == [f"Строка {n}, столбец «Фамилия родителя»: этот родитель уже указан у ученика в школе."
+                                 for n in (2, 3, 4)]
+    assert await count(db, school.schema, Guardianship) == 3
