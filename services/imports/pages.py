@@ -1,7 +1,9 @@
-"""The page for loading students from a file: check first, write only a clean file, all of it."""
+"""The pages for loading students, staff, classes, teaching load and guardians from a file: check first, write only
+a clean file, all of it."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -16,9 +18,49 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.identity.policy import needs, provide_principal
 from services.imports import students
-from services.imports.controllers import MAX_UPLOAD
+from services.imports.controllers import KINDS, MAX_UPLOAD
 from tenants.registry import SchoolRecord
 from tenants.routing import SCHOOL_DEPENDENCIES
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    heading: str
+    columns: str
+    noun: str
+
+
+PAGES = {
+    "staff": Page("Загрузка сотрудников из файла", "Фамилия, Имя, Отчество, Дата рождения", "сотрудников"),
+    "classes": Page("Загрузка классов из файла", "Класс (например, 5А), Классный руководитель (Фамилия Имя Отчество "
+                    "или Фамилия И.О.)", "классов"),
+    "load": Page("Загрузка учебной нагрузки из файла", "Учитель (ФИО), Предмет, Класс (5А) или Группа, Часов в неделю "
+                 "(например, 4,5), Учебный год (например, 2026/2027; если не указан — текущий)", "строк нагрузки"),
+    "guardians": Page("Загрузка родителей из файла", "Фамилия ученика, Имя ученика, Класс ученика, Фамилия родителя, "
+                      "Имя родителя, Отчество родителя, Кем приходится", "строк"),
+}
+
+
+async def _upload(kind: str, school: SchoolRecord, session: AsyncSession, data: dict[str, Any]) -> Template:
+    upload = data.get("data")
+    content = await upload.read(MAX_UPLOAD + 1) if isinstance(upload, UploadFile) else b""
+    context: dict[str, Any] = {"school": school, "kind": kind, "page": PAGES[kind]}
+    if len(content) > MAX_UPLOAD:
+        return Template("imports/table.html", status_code=400, context={**context, "problems": ["Файл больше 5 МБ."]})
+    today = datetime.now(ZoneInfo(school.time_zone)).date()
+    result = await KINDS[kind].importer(
+        session, content, upload.filename if isinstance(upload, UploadFile) else "", today=today,
+        confirm=str(data.get("confirm", "")) == "true")
+    return Template("imports/table.html", status_code=400 if result.problems else 200, context={
+        **context, "problems": [str(p) for p in result.problems], "written": result.written, "checked": True,
+        "count": len(result.rows)})
+
+
+def _form(kind: str, school: SchoolRecord) -> Template:
+    return Template("imports/table.html", context={"school": school, "kind": kind, "page": PAGES[kind]})
+
+
+MultiPart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 
 
 class ImportPages(Controller):
@@ -46,3 +88,39 @@ class ImportPages(Controller):
         return Template("imports/students.html", status_code=400 if result.problems else 200, context={
             **context, "problems": [str(p) for p in result.problems], "written": result.written,
             "checked": True, "count": len(result.rows)})
+
+    @get("/staff", opt=needs("structure.manage"))
+    async def staff_form(self, school: NamedDependency[SchoolRecord]) -> Template:
+        return _form("staff", school)
+
+    @post("/staff", opt=needs("structure.manage"), status_code=200)
+    async def staff_upload(self, school: NamedDependency[SchoolRecord], session: NamedDependency[AsyncSession],
+                           data: MultiPart) -> Template:
+        return await _upload("staff", school, session, data)
+
+    @get("/classes", opt=needs("structure.manage"))
+    async def classes_form(self, school: NamedDependency[SchoolRecord]) -> Template:
+        return _form("classes", school)
+
+    @post("/classes", opt=needs("structure.manage"), status_code=200)
+    async def classes_upload(self, school: NamedDependency[SchoolRecord], session: NamedDependency[AsyncSession],
+                           data: MultiPart) -> Template:
+        return await _upload("classes", school, session, data)
+
+    @get("/load", opt=needs("structure.manage"))
+    async def load_form(self, school: NamedDependency[SchoolRecord]) -> Template:
+        return _form("load", school)
+
+    @post("/load", opt=needs("structure.manage"), status_code=200)
+    async def load_upload(self, school: NamedDependency[SchoolRecord], session: NamedDependency[AsyncSession],
+                           data: MultiPart) -> Template:
+        return await _upload("load", school, session, data)
+
+    @get("/guardians", opt=needs("structure.manage"))
+    async def guardians_form(self, school: NamedDependency[SchoolRecord]) -> Template:
+        return _form("guardians", school)
+
+    @post("/guardians", opt=needs("structure.manage"), status_code=200)
+    async def guardians_upload(self, school: NamedDependency[SchoolRecord], session: NamedDependency[AsyncSession],
+                           data: MultiPart) -> Template:
+        return await _upload("guardians", school, session, data)

@@ -241,3 +241,25 @@ async def test_guardians_import_finds_students_by_class_and_round_trips(
     assert again["problems"] == [f"Строка {n}, столбец «Фамилия родителя»: этот родитель уже указан у ученика в школе."
                                  for n in (2, 3, 4)]
     assert await count(db, school.schema, Guardianship) == 3
+
+
+async def test_upload_pages_check_then_write(db: Database, make_school: MakeSchool, sign_in: SignIn) -> None:
+    school = await make_school()
+    deputy = await sign_in({school: ["deputy_head"]})
+    for kind in ("staff", "classes", "load", "guardians"):
+        page = await deputy.get(f"/s/{school.slug}/import/{kind}")
+        assert page.status_code == 200, kind
+        assert f'action="/s/{school.slug}/import/{kind}"' in page.text
+        assert f"/import/{kind}" in (await deputy.get(f"/s/{school.slug}/import/students")).text
+    url = f"/s/{school.slug}/import/staff"
+    bad = await deputy.post(url, data={"confirm": "true"},
+                            files={"data": ("s.csv", csv(["Фамилия;Имя", "Иванова;"]), "text/csv")})
+    assert bad.status_code == 400
+    assert "Строка 2, столбец «Имя»: не заполнено." in bad.text
+    assert await count(db, school.schema, Person) == 0
+    done = await deputy.post(url, data={"confirm": "true"}, files={"data": ("s.csv", csv(STAFF), "text/csv")})
+    assert done.status_code == 200
+    assert "Записано сотрудников: 3." in done.text
+    assert await count(db, school.schema, Person) == 3
+    teacher = await sign_in({school: ["teacher"]})
+    assert (await teacher.get(url)).status_code == 403
