@@ -20,10 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.identity.policy import needs, provide_principal
 from services.imports import classes, guardians, load, staff, students
+from services.imports.tables import TOO_LARGE, read_upload
 from tenants.registry import SchoolRecord
 from tenants.routing import SCHOOL_DEPENDENCIES
 
-MAX_UPLOAD = 5 * 1024 * 1024
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -59,11 +59,11 @@ KINDS = {
 
 async def _import(kind: str, session: AsyncSession, school: SchoolRecord, data: UploadFile,
                   confirm: bool) -> TableOut:
-    content = await data.read(MAX_UPLOAD + 1)
-    if len(content) > MAX_UPLOAD:
-        return TableOut(False, 0, ["Файл больше 5 МБ."])
+    upload = await read_upload(data)
+    if upload is None:
+        return TableOut(False, 0, [TOO_LARGE])
     today = datetime.now(ZoneInfo(school.time_zone)).date()
-    result = await KINDS[kind].importer(session, content, data.filename or "", today=today, confirm=confirm)
+    result = await KINDS[kind].importer(session, *upload, today=today, confirm=confirm)
     return TableOut(result.written, len(result.rows), [str(p) for p in result.problems])
 
 
@@ -93,11 +93,11 @@ class ImportController(Controller):
     async def import_students(self, session: NamedDependency[AsyncSession], school: NamedDependency[SchoolRecord],
                               data: Annotated[UploadFile, Body(media_type=RequestEncodingType.MULTI_PART)],
                               confirm: bool = False) -> ImportOut:
-        content = await data.read(MAX_UPLOAD + 1)
-        if len(content) > MAX_UPLOAD:
-            return ImportOut(False, 0, ["Файл больше 5 МБ."])
+        upload = await read_upload(data)
+        if upload is None:
+            return ImportOut(False, 0, [TOO_LARGE])
         today = datetime.now(ZoneInfo(school.time_zone)).date()
-        result = await students.import_students(session, content, data.filename or "", today=today, confirm=confirm)
+        result = await students.import_students(session, *upload, today=today, confirm=confirm)
         return ImportOut(result.written, len(result.rows), [str(p) for p in result.problems])
 
     @get("/exports/students", opt=needs("people.read"), summary="Students enrolled today, as CSV or XLSX")

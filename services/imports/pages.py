@@ -9,7 +9,6 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from litestar import Controller, get, post
-from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
@@ -18,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.identity.policy import needs, provide_principal
 from services.imports import students
-from services.imports.controllers import KINDS, MAX_UPLOAD
+from services.imports.controllers import KINDS
+from services.imports.tables import TOO_LARGE, read_upload
 from tenants.registry import SchoolRecord
 from tenants.routing import SCHOOL_DEPENDENCIES
 
@@ -43,13 +43,14 @@ PAGES = {
 
 async def _upload(kind: str, school: SchoolRecord, session: AsyncSession, data: dict[str, Any]) -> Template:
     upload = data.get("data")
-    content = await upload.read(MAX_UPLOAD + 1) if isinstance(upload, UploadFile) else b""
+    read = await read_upload(upload)
     context: dict[str, Any] = {"school": school, "kind": kind, "page": PAGES[kind]}
-    if len(content) > MAX_UPLOAD:
-        return Template("imports/table.html", status_code=400, context={**context, "problems": ["Файл больше 5 МБ."]})
+    if read is None:
+        return Template("imports/table.html", status_code=400, context={**context, "problems": [TOO_LARGE]})
+    content, filename = read
     today = datetime.now(ZoneInfo(school.time_zone)).date()
     result = await KINDS[kind].importer(
-        session, content, upload.filename if isinstance(upload, UploadFile) else "", today=today,
+        session, content, filename, today=today,
         confirm=str(data.get("confirm", "")) == "true")
     return Template("imports/table.html", status_code=400 if result.problems else 200, context={
         **context, "problems": [str(p) for p in result.problems], "written": result.written, "checked": True,
@@ -76,14 +77,14 @@ class ImportPages(Controller):
     async def upload(self, school: NamedDependency[SchoolRecord], session: NamedDependency[AsyncSession],
                      data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]) -> Template:
         upload = data.get("data")
-        content = await upload.read(MAX_UPLOAD + 1) if isinstance(upload, UploadFile) else b""
+        read = await read_upload(upload)
         context: dict[str, Any] = {"school": school}
-        if len(content) > MAX_UPLOAD:
-            return Template("imports/students.html", status_code=400,
-                            context={**context, "problems": ["Файл больше 5 МБ."]})
+        if read is None:
+            return Template("imports/students.html", status_code=400, context={**context, "problems": [TOO_LARGE]})
+        content, filename = read
         today = datetime.now(ZoneInfo(school.time_zone)).date()
         result = await students.import_students(
-            session, content, upload.filename if isinstance(upload, UploadFile) else "", today=today,
+            session, content, filename, today=today,
             confirm=str(data.get("confirm", "")) == "true")
         return Template("imports/students.html", status_code=400 if result.problems else 200, context={
             **context, "problems": [str(p) for p in result.problems], "written": result.written,

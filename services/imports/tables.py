@@ -12,6 +12,17 @@ from dataclasses import dataclass, field
 from openpyxl import load_workbook
 
 MAX_ROWS = 20_000
+MAX_UPLOAD = 5 * 1024 * 1024
+TOO_LARGE = "Файл больше 5 МБ."
+
+
+async def read_upload(upload: object) -> tuple[bytes, str] | None:
+    """The uploaded file's bytes and name, or None when it is larger than MAX_UPLOAD (nothing more is read)."""
+    read = getattr(upload, "read", None)
+    if read is None:
+        return b"", ""
+    content: bytes = await read(MAX_UPLOAD + 1)
+    return None if len(content) > MAX_UPLOAD else (content, getattr(upload, "filename", "") or "")
 
 
 @dataclass(frozen=True, slots=True)

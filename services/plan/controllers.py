@@ -18,13 +18,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.identity.policy import needs, provide_principal
+from services.imports.tables import TOO_LARGE, read_upload
 from services.plan import service
 from services.plan.models import PlanTopic
 from services.timetable.models import Lesson
 from tenants.registry import SchoolRecord
 from tenants.routing import SCHOOL_DEPENDENCIES
-
-MAX_UPLOAD = 5 * 1024 * 1024
 
 
 class TopicOut(msgspec.Struct, frozen=True):
@@ -56,10 +55,10 @@ class PlanController(Controller):
     async def import_plan(self, load_id: FromPath[int], session: NamedDependency[AsyncSession],
                           data: Annotated[UploadFile, Body(media_type=RequestEncodingType.MULTI_PART)],
                           confirm: bool = False) -> ImportOut:
-        content = await data.read(MAX_UPLOAD + 1)
-        if len(content) > MAX_UPLOAD:
-            return ImportOut(False, 0, ["Файл больше 5 МБ."])
-        result = await service.import_plan(session, load_id, content, data.filename or "", confirm=confirm)
+        upload = await read_upload(data)
+        if upload is None:
+            return ImportOut(False, 0, [TOO_LARGE])
+        result = await service.import_plan(session, load_id, *upload, confirm=confirm)
         return ImportOut(result.written, len(result.topics), [str(p) for p in result.problems])
 
     @get("/loads/{load_id:int}/plan", opt=needs("structure.read"), summary="The plan and its completion")
