@@ -44,6 +44,7 @@ from services.imports.pages import ImportPages
 from services.plan.controllers import PlanController
 from services.runtime import Runtime
 from services.structure.controllers import StructureController
+from services.structure.groups_pages import GroupPages
 from services.structure.pages import SchoolPages
 from services.telemetry import (
     configure_logging,
@@ -125,7 +126,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     return Litestar(
         route_handlers=[
-            index, HealthController, StructureController, SchoolPages,
+            index, HealthController, StructureController, SchoolPages, GroupPages,
             AuthController, SchoolAccessController, IdentityPages, RolePages,
             TimetableController, TimetablePages, PlanController, ImportController, ImportPages,
             SchoolAdminController, InvitePages, UserPages,
