@@ -42,6 +42,7 @@ from services.identity.throttle import LoginThrottle
 from services.imports.controllers import ImportController
 from services.imports.pages import ImportPages
 from services.plan.controllers import PlanController
+from services.plan.pages import PlanPages
 from services.runtime import Runtime
 from services.structure.controllers import StructureController
 from services.structure.groups_pages import GroupPages
@@ -54,7 +55,9 @@ from services.telemetry import (
     scrub_http_span,
     setup_telemetry,
 )
+from services.timetable.bells_pages import BellPages
 from services.timetable.controllers import TimetableController
+from services.timetable.day_pages import DayPages
 from services.timetable.pages import TimetablePages
 from tenants.registry import SchoolRegistry
 
@@ -128,7 +131,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             index, HealthController, StructureController, SchoolPages, GroupPages,
             AuthController, SchoolAccessController, IdentityPages, RolePages,
-            TimetableController, TimetablePages, PlanController, ImportController, ImportPages,
+            TimetableController, TimetablePages, BellPages, DayPages, PlanController, PlanPages,
+            ImportController, ImportPages,
             SchoolAdminController, InvitePages, UserPages,
             CalendarController, SetupPages, GradingController, GradingPages,
         ],
