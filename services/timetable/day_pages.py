@@ -67,7 +67,7 @@ async def _page(session: AsyncSession, school: SchoolRecord, day: date, status_c
     for lesson, subject, grade, letter, group in rows:
         audience = f"{grade}{letter}" if grade is not None else ""
         lessons.append({
-            "id": lesson.id, "number": lesson.lesson_number, "subject": subject,
+            "id": lesson.id, "load_id": lesson.teaching_load_id, "number": lesson.lesson_number, "subject": subject,
             "audience": audience + (f", группа «{group}»" if group else ""), "teacher": who(lesson.teacher_id),
             "room": lesson.room or "—", "status": STATUSES.get(lesson.status, lesson.status),
             "cancelled": lesson.status == "cancelled",

@@ -59,6 +59,7 @@ async def test_day_lists_lessons_and_records_changes_with_reasons(db: Database, 
     for text in ("Математика", "Русский язык", "5А", "12"):
         assert text in page.text
     assert "Учитель0 Т." in page.text
+    assert f"/s/{st.school.slug}/plan/{st.maths_a}" in page.text  # the subject links to its КТП
 
     swapped = await deputy.post(url, data={"action": "substitution", "lesson_id": str(maths),
                                            "teacher_id": str(st.teachers[2]), "reason": "Болезнь учителя"})
