@@ -19,7 +19,7 @@ from litestar.params import Body
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.identity.policy import needs, provide_principal
-from services.imports import classes, guardians, load, staff, students
+from services.imports import classes, groups, guardians, load, staff, students
 from services.imports.tables import TOO_LARGE, read_upload
 from tenants.registry import SchoolRecord
 from tenants.routing import SCHOOL_DEPENDENCIES
@@ -54,6 +54,7 @@ KINDS = {
     "classes": Kind(classes.import_classes, classes.export_rows, classes.HEADER, classes.TITLE),
     "load": Kind(load.import_load, load.export_rows, load.HEADER, load.TITLE),
     "guardians": Kind(guardians.import_guardians, guardians.export_rows, guardians.HEADER, guardians.TITLE),
+    "groups": Kind(groups.import_groups, groups.export_rows, groups.HEADER, groups.TITLE),
 }
 
 
@@ -157,3 +158,14 @@ class ImportController(Controller):
     async def export_guardians(self, session: NamedDependency[AsyncSession], school: NamedDependency[SchoolRecord],
                                format: str = "csv") -> Response[bytes]:
         return await _export("guardians", session, school, format)
+
+    @post("/imports/groups", opt=needs("structure.manage"), status_code=200,
+          summary="Check a study groups file (CSV or XLSX); with confirm=true and no problems, write all of it")
+    async def import_groups(self, session: NamedDependency[AsyncSession], school: NamedDependency[SchoolRecord],
+                            data: UPLOAD, confirm: bool = False) -> TableOut:
+        return await _import("groups", session, school, data, confirm)
+
+    @get("/exports/groups", opt=needs("people.read"), summary="Study groups with their members, as CSV or XLSX")
+    async def export_groups(self, session: NamedDependency[AsyncSession], school: NamedDependency[SchoolRecord],
+                            format: str = "csv") -> Response[bytes]:
+        return await _export("groups", session, school, format)

@@ -38,6 +38,9 @@ PAGES = {
                  "(например, 4,5), Учебный год (например, 2026/2027; если не указан — текущий)", "строк нагрузки"),
     "guardians": Page("Загрузка родителей из файла", "Фамилия ученика, Имя ученика, Класс ученика, Фамилия родителя, "
                       "Имя родителя, Отчество родителя, Кем приходится", "строк"),
+    "groups": Page("Загрузка групп из файла", "Группа, Вид (подгруппа, межклассная или индивидуальная), Класс (для "
+                   "подгруппы), Предмет, Фамилия ученика, Имя ученика, Класс ученика, С даты (ДД.ММ.ГГГГ) — "
+                   "по строке на ученика", "строк"),
 }
 
 
@@ -125,3 +128,12 @@ class ImportPages(Controller):
     async def guardians_upload(self, school: NamedDependency[SchoolRecord], session: NamedDependency[AsyncSession],
                            data: MultiPart) -> Template:
         return await _upload("guardians", school, session, data)
+
+    @get("/groups", opt=needs("structure.manage"))
+    async def groups_form(self, school: NamedDependency[SchoolRecord]) -> Template:
+        return _form("groups", school)
+
+    @post("/groups", opt=needs("structure.manage"), status_code=200)
+    async def groups_upload(self, school: NamedDependency[SchoolRecord], session: NamedDependency[AsyncSession],
+                            data: MultiPart) -> Template:
+        return await _upload("groups", school, session, data)
