@@ -11,6 +11,7 @@ import re
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.errors import RuleError
@@ -175,8 +176,13 @@ async def create_class(session: AsyncSession, *, grade: int, letter: str,
     """Create a class such as 5А."""
     clean = await _check_class(session, grade, letter, class_teacher_id)
     unit = ClassUnit(grade=grade, letter=clean, class_teacher_id=class_teacher_id)
-    session.add(unit)
-    await session.flush()
+    try:
+        # Two people creating the same class at once both pass the check; the unique constraint decides.
+        async with session.begin_nested():
+            session.add(unit)
+            await session.flush()
+    except IntegrityError as exc:
+        raise StructureError(f"Класс {grade}{clean} уже есть.", 409) from exc
     return unit
 
 

@@ -3,6 +3,7 @@ and pages as a deputy head uses them, and the repository helpers the journal gri
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from typing import Any
 
@@ -360,3 +361,14 @@ async def test_pages_transfer_and_withdraw(make_school: MakeSchool, sign_in: Sig
     assert [m["kind"] for m in history] == ["arrival", "transfer", "withdrawal"]
     past = await deputy.get(f"/s/{school.slug}/classes/{b9}", params={"on": "2026-11-01"}, headers=html)
     assert "Новиков Олег" in past.text
+
+
+async def test_the_same_class_created_at_once_by_several_people_exists_once(make_school: MakeSchool,
+                                                                             sign_in: SignIn) -> None:
+    school = await make_school()
+    deputies = [await sign_in({school: ["deputy_head"]}) for _ in range(4)]
+    answers = await asyncio.gather(*(d.post(api(school, "/classes"), json={"grade": 7, "letter": "В"})
+                                     for d in deputies))
+    codes = sorted(a.status_code for a in answers)
+    assert codes == [201, 409, 409, 409], [a.text for a in answers]
+    assert all("Класс 7В уже есть" in a.json()["detail"] for a in answers if a.status_code == 409)
