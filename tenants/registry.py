@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -20,6 +22,13 @@ class SchoolRecord:
     time_zone: str
     status: str
     session_idle_minutes: int | None = None
+
+    def now(self) -> datetime:
+        """The school's wall clock: every deadline and "today" is the school's own (11 time zones)."""
+        return datetime.now(ZoneInfo(self.time_zone))
+
+    def today(self) -> date:
+        return self.now().date()
 
 
 class SchoolRegistry:

@@ -16,7 +16,6 @@ from services.calendar import repository, service
 from services.calendar.models import AcademicYear
 from services.grading import repository as grading_repository
 from services.identity.policy import Principal, needs, provide_principal
-from services.structure.controllers import school_today
 from tenants.registry import SchoolRecord
 from tenants.routing import SCHOOL_DEPENDENCIES
 
@@ -56,7 +55,7 @@ async def _chosen_year(session: AsyncSession, school: SchoolRecord, year_id: int
     if year_id is not None:
         return await repository.year(session, year_id)
     years = await repository.years(session)
-    today = school_today(school).date()
+    today = school.today()
     current = [y for y in years if y.end_date >= today]
     return current[0] if current else (years[-1] if years else None)
 
@@ -67,7 +66,7 @@ async def setup_page(session: AsyncSession, school: SchoolRecord, year_id: int |
     year = await _chosen_year(session, school, year_id)
     periods = await repository.periods(session, year.id) if year else []
     holidays = await repository.holidays(session, year.id) if year else []
-    today = school_today(school).date()
+    today = school.today()
     first = today.year if today.month >= 6 else today.year - 1
     name, start, end = service.default_year_dates(first if year is None else year.start_date.year + 1)
     uncovered = [g for g in range(1, 12) if not any(p.grade_from <= g <= p.grade_to for p in periods)]

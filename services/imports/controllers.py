@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 import msgspec
 from litestar import Controller, Response, get, post
@@ -63,7 +62,7 @@ async def _import(kind: str, session: AsyncSession, school: SchoolRecord, data: 
     upload = await read_upload(data)
     if upload is None:
         return TableOut(False, 0, [TOO_LARGE])
-    today = datetime.now(ZoneInfo(school.time_zone)).date()
+    today = school.today()
     result = await KINDS[kind].importer(session, *upload, today=today, confirm=confirm)
     return TableOut(result.written, len(result.rows), [str(p) for p in result.problems])
 
@@ -72,7 +71,7 @@ async def _export(kind: str, session: AsyncSession, school: SchoolRecord, format
     if format not in ("csv", "xlsx"):
         raise ValidationException("Формат: csv или xlsx.")
     module = KINDS[kind]
-    today = datetime.now(ZoneInfo(school.time_zone)).date()
+    today = school.today()
     rows = await module.export_rows(session, today)
     body, media = (staff.csv_bytes(module.header, rows), "text/csv; charset=utf-8") if format == "csv" else \
         (staff.xlsx_bytes(module.header, rows, module.title), XLSX)
@@ -97,7 +96,7 @@ class ImportController(Controller):
         upload = await read_upload(data)
         if upload is None:
             return ImportOut(False, 0, [TOO_LARGE])
-        today = datetime.now(ZoneInfo(school.time_zone)).date()
+        today = school.today()
         result = await students.import_students(session, *upload, today=today, confirm=confirm)
         return ImportOut(result.written, len(result.rows), [str(p) for p in result.problems])
 
@@ -106,7 +105,7 @@ class ImportController(Controller):
                               format: str = "csv") -> Response[bytes]:
         if format not in ("csv", "xlsx"):
             raise ValidationException("Формат: csv или xlsx.")
-        today = datetime.now(ZoneInfo(school.time_zone)).date()
+        today = school.today()
         rows = await students.export_rows(session, today)
         body, media = (students.as_csv(rows), "text/csv; charset=utf-8") if format == "csv" else \
             (students.as_xlsx(rows), XLSX)

@@ -4,9 +4,7 @@ a clean file, all of it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from litestar import Controller, get, post
 from litestar.di import NamedDependency, Provide
@@ -51,7 +49,7 @@ async def _upload(kind: str, school: SchoolRecord, session: AsyncSession, data: 
     if read is None:
         return Template("imports/table.html", status_code=400, context={**context, "problems": [TOO_LARGE]})
     content, filename = read
-    today = datetime.now(ZoneInfo(school.time_zone)).date()
+    today = school.today()
     result = await KINDS[kind].importer(
         session, content, filename, today=today,
         confirm=str(data.get("confirm", "")) == "true")
@@ -85,7 +83,7 @@ class ImportPages(Controller):
         if read is None:
             return Template("imports/students.html", status_code=400, context={**context, "problems": [TOO_LARGE]})
         content, filename = read
-        today = datetime.now(ZoneInfo(school.time_zone)).date()
+        today = school.today()
         result = await students.import_students(
             session, content, filename, today=today,
             confirm=str(data.get("confirm", "")) == "true")

@@ -3,9 +3,8 @@ the topic a lesson takes."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 import msgspec
 from litestar import Controller, get, post
@@ -66,7 +65,7 @@ class PlanController(Controller):
                    school: NamedDependency[SchoolRecord], on_date: date | None = None) -> PlanOut:
         topics = (await session.execute(select(PlanTopic).where(PlanTopic.teaching_load_id == load_id)
                                         .order_by(PlanTopic.position))).scalars().all()
-        today = datetime.now(ZoneInfo(school.time_zone)).date()
+        today = school.today()
         planned, given = await service.progress(session, load_id, on_date or today)
         return PlanOut([TopicOut(t.position, t.title, t.hours, t.planned_date) for t in topics], planned, given)
 

@@ -3,9 +3,7 @@ and loading the plan from a file (check first, write only a clean file)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from litestar import Controller, get, post
 from litestar.di import NamedDependency, Provide
@@ -44,7 +42,7 @@ async def _page(session: AsyncSession, school: SchoolRecord, load_id: int, statu
              f"{last} {first[:1]}.")
     topics = (await session.execute(select(PlanTopic).where(PlanTopic.teaching_load_id == load_id)
                                     .order_by(PlanTopic.position))).scalars().all()
-    today = datetime.now(ZoneInfo(school.time_zone)).date()
+    today = school.today()
     planned, given = await service.progress(session, load_id, today)
     return Template("plan/topics.html", status_code=status_code, context={
         "school": school, "load_id": load_id, "title": title, "topics": topics, "planned": planned,

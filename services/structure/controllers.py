@@ -6,8 +6,7 @@ in `services.structure.service`, the queries in `services.structure.repository`.
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from litestar import Controller, delete, get, post, put
 from litestar.di import NamedDependency
@@ -86,9 +85,6 @@ def _kind(segment: str) -> str:
     return kind
 
 
-def school_today(school: SchoolRecord) -> datetime:
-    return datetime.now(ZoneInfo(school.time_zone))
-
 
 class StructureController(Controller):
     path = "/api/v1/schools/{school_slug:str}"
@@ -105,14 +101,14 @@ class StructureController(Controller):
     async def classes(
         self, school: NamedDependency[SchoolRecord], session: NamedDependency[AsyncSession]
     ) -> list[ClassUnitOut]:
-        rows = await repository.classes_with_counts(session, school_today(school).date())
+        rows = await repository.classes_with_counts(session, school.today())
         return [_out(unit, n) for unit, n in rows]
 
     @get("/classes/{class_id:int}", summary="One class", opt=needs("structure.read"))
     async def class_unit(
         self, school: NamedDependency[SchoolRecord], session: NamedDependency[AsyncSession], class_id: FromPath[int]
     ) -> ClassUnitOut:
-        found = await repository.class_with_count(session, class_id, school_today(school).date())
+        found = await repository.class_with_count(session, class_id, school.today())
         if found is None:
             raise NotFoundException("Класс не найден.")
         return _out(*found)
@@ -143,7 +139,7 @@ class StructureController(Controller):
                              class_id: FromPath[int], on: FromQuery[date | None] = None) -> list[EnrollmentOut]:
         if await repository.get_class(session, class_id) is None:
             raise NotFoundException("Класс не найден.")
-        day = on or school_today(school).date()
+        day = on or school.today()
         return [EnrollmentOut(b.student.id, b.student.last_name, b.student.first_name, b.student.middle_name,
                               b.start_date, b.end_date)
                 for b in await repository.enrolled_between(session, class_id, day, day)]
@@ -169,7 +165,7 @@ class StructureController(Controller):
         try:
             person = await service.add_person(session, _kind(kind), last_name=data.last_name,
                                               first_name=data.first_name, middle_name=data.middle_name,
-                                              birth_date=data.birth_date, today=school_today(school).date())
+                                              birth_date=data.birth_date, today=school.today())
         except service.StructureError:
             raise
         return _person(person)
@@ -189,7 +185,7 @@ class StructureController(Controller):
         try:
             person = await service.update_person(session, person_id, _kind(kind), last_name=data.last_name,
                                                  first_name=data.first_name, middle_name=data.middle_name,
-                                                 birth_date=data.birth_date, today=school_today(school).date())
+                                                 birth_date=data.birth_date, today=school.today())
         except service.StructureError:
             raise
         return _person(person)

@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.identity.policy import Principal, needs, provide_principal
 from services.structure import repository, service
-from services.structure.controllers import school_today
 from services.structure.pages import Form, _date, _field, _full_name, _int, _required_date, _required_int
 from tenants.registry import SchoolRecord
 from tenants.routing import SCHOOL_DEPENDENCIES
@@ -76,7 +75,7 @@ class GroupPages(Controller):
 async def _groups_page(session: AsyncSession, school: SchoolRecord, principal: Principal, *,
                        status_code: int = 200, **context: Any) -> Template:
     groups = await repository.groups(session)
-    today = school_today(school).date()
+    today = school.today()
     counts: dict[int, int] = {}
     for group in groups:
         members = await repository.group_members(session, group.id)
@@ -95,7 +94,7 @@ async def _group_page(session: AsyncSession, school: SchoolRecord, principal: Pr
         raise NotFoundException("Группа не найдена.")
     members = await repository.group_members(session, group_id)
     people = await repository.people_by_id(session, [m.student_id for m in members])
-    today = school_today(school).date()
+    today = school.today()
     if group.kind == "subgroup" and group.class_unit_id is not None:
         candidates = await repository.students_of_class_on(session, group.class_unit_id, today)
     else:

@@ -19,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.identity.policy import Principal, needs, provide_principal
 from services.structure import repository, service
-from services.structure.controllers import school_today
 from tenants.registry import SchoolRecord
 from tenants.routing import SCHOOL_DEPENDENCIES
 
@@ -83,7 +82,7 @@ class SchoolPages(Controller):
     @get("/", opt=needs("school.view"))
     async def home(self, school: NamedDependency[SchoolRecord], session: NamedDependency[AsyncSession],
                    principal: NamedDependency[Principal]) -> Template:
-        classes = await repository.classes_with_counts(session, school_today(school).date())
+        classes = await repository.classes_with_counts(session, school.today())
         return Template("school_home.html", context={"school": school, "classes": classes, "me": principal})
 
     # --- classes ----------------------------------------------------------------------------------------------
@@ -141,7 +140,7 @@ class SchoolPages(Controller):
                     session, "student", last_name=_field(data, "last_name"), first_name=_field(data, "first_name"),
                     middle_name=_field(data, "middle_name"),
                     birth_date=_date(data, "birth_date", "дату рождения", required=False),
-                    today=school_today(school).date())
+                    today=school.today())
                 student_id = student.id
             await service.arrival(session, student_id=student_id, class_unit_id=class_id, on_date=on_date,
                                   reason=_field(data, "reason"), document=_field(data, "document"))
@@ -221,7 +220,7 @@ class SchoolPages(Controller):
                 session, "staff", last_name=_field(data, "last_name"), first_name=_field(data, "first_name"),
                 middle_name=_field(data, "middle_name"),
                 birth_date=_date(data, "birth_date", "дату рождения", required=False),
-                today=school_today(school).date())
+                today=school.today())
         except service.StructureError as exc:
             await session.rollback()
             return await _staff_page(session, school, principal, errors=[exc.message_ru], form=data,
@@ -259,7 +258,7 @@ class SchoolPages(Controller):
 
 async def _classes_page(session: AsyncSession, school: SchoolRecord, principal: Principal, *,
                         status_code: int = 200, **context: Any) -> Template:
-    rows = await repository.classes_with_counts(session, school_today(school).date())
+    rows = await repository.classes_with_counts(session, school.today())
     staff = await repository.people(session, "staff")
     teachers = {p.id: _full_name(p) for p in staff}
     return Template("structure/classes.html", status_code=status_code, context={
@@ -272,7 +271,7 @@ async def _class_page(session: AsyncSession, school: SchoolRecord, principal: Pr
     unit = await repository.get_class(session, class_id)
     if unit is None:
         raise NotFoundException("Класс не найден.")
-    today = school_today(school).date()
+    today = school.today()
     day = on or today
     students = await repository.students_of_class_on(session, class_id, day)
     current = await repository.students_of_class_on(session, class_id, today) if day != today else students
@@ -297,7 +296,7 @@ async def _load_page(session: AsyncSession, school: SchoolRecord, principal: Pri
     years = await repository.academic_years(session)
     year = next((y for y in years if y.id == year_id), None)
     if year is None:
-        year = await repository.year_on(session, school_today(school).date()) or (years[0] if years else None)
+        year = await repository.year_on(session, school.today()) or (years[0] if years else None)
     items = await repository.loads(session, academic_year_id=year.id) if year else []
     staff = await repository.people(session, "staff")
     teachers = {p.id: _full_name(p) for p in staff}

@@ -3,9 +3,8 @@ each with its reason."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from litestar import Controller, get, post
 from litestar.di import NamedDependency, Provide
@@ -37,7 +36,7 @@ def _day(school: SchoolRecord, on: str | None) -> date:
             return date.fromisoformat(on)
         except ValueError:
             pass
-    return datetime.now(ZoneInfo(school.time_zone)).date()
+    return school.today()
 
 
 async def _page(session: AsyncSession, school: SchoolRecord, day: date, status_code: int = 200,
