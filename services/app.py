@@ -34,6 +34,7 @@ from services.grading.pages import GradingPages
 from services.health import HealthController
 from services.identity.admin_api import SchoolAdminController
 from services.identity.admin_pages import InvitePages, UserPages
+from services.identity.compromise_pages import CompromisePages
 from services.identity.controllers import AuthController, SchoolAccessController
 from services.identity.pages import IdentityPages, RolePages
 from services.identity.policy import OPENAPI_PATH, PUBLIC, authorize
@@ -130,7 +131,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return Litestar(
         route_handlers=[
             index, HealthController, StructureController, SchoolPages, GroupPages,
-            AuthController, SchoolAccessController, IdentityPages, RolePages,
+            AuthController, SchoolAccessController, IdentityPages, RolePages, CompromisePages,
             TimetableController, TimetablePages, BellPages, DayPages, PlanController, PlanPages,
             ImportController, ImportPages,
             SchoolAdminController, InvitePages, UserPages,

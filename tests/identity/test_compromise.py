@@ -4,7 +4,8 @@ reverts every change the account made since T — for any kind of record, throug
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import httpx
 from sqlalchemy import select
@@ -105,3 +106,31 @@ async def test_a_teacher_reports_their_own_credentials_compromised(
     refused = await colleague.post(f"/api/v1/schools/{school.slug}/users/{account.id}/compromised",
                                    json={"since": "2026-11-01T08:00:00+07:00"})
     assert refused.status_code == 403, "only who holds compromise.manage records it for others"
+
+
+async def test_the_administrators_compromise_page_records_lists_and_reverts(
+    db: Database, make_school: MakeSchool, sign_in: SignIn
+) -> None:
+    school = await make_school(time_zone="Asia/Novosibirsk")
+    admin = await sign_in({school: ["administrator"]})
+    victim = await sign_in({school: ["teacher"]})
+    victim_id = await account_of(db, victim)
+    page = f"/s/{school.slug}/admin/compromise/{victim_id}"
+    html = {"Accept": "text/html"}
+    assert "Компрометация учётной записи" in (await admin.get(page, headers=html)).text
+
+    local_now = datetime.now(UTC).astimezone(ZoneInfo("Asia/Novosibirsk"))
+    since = (local_now - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M")
+    async with acting(db, school.schema, audit.Actor.account(victim_id)) as session:
+        session.add(ClassUnit(grade=3, letter="Ю"))
+    recorded = await admin.post(page, data={"since": since}, headers=html)
+    assert "Компрометация зафиксирована" in recorded.text
+    assert "class_unit" in recorded.text
+    assert (await victim.get("/api/v1/me")).status_code == 401
+
+    undone = await admin.post(f"{page}/revert-all", headers=html)
+    assert "Отменено изменений: 1" in undone.text
+    async with db.transaction(school.schema) as session:
+        assert (await session.execute(select(ClassUnit))).scalars().all() == []
+    teacher = await sign_in({school: ["teacher"]})
+    assert (await teacher.get(page, headers=html)).status_code == 403
