@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency, Provide
@@ -13,7 +15,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 
 from services import audit
-from services.identity import oidc, oidc_login, service
+from services.identity import compromise, oidc, oidc_login, service
 from services.identity.models import Account, Membership, OidcProvider, PlatformAudit, RolePermission
 from services.identity.permissions import FAMILY_ROLES, PERMISSIONS, SCHOOL_ROLES, STAFF_ONLY
 from services.identity.policy import PUBLIC, SIGNED_IN, Principal, needs, permission_edit_problems, provide_principal
@@ -136,9 +138,26 @@ class IdentityPages(Controller):
         return Template("identity/schools.html", context={"schools": schools, "login": principal.login})
 
     @get("/profile", opt=SIGNED_IN)
-    async def profile(self, principal: NamedDependency[Principal]) -> Template:
-        return Template("identity/profile.html",
-                        context={"login": principal.login, "must_change": principal.must_change_password})
+    async def profile(self, runtime: NamedDependency[Runtime], principal: NamedDependency[Principal]) -> Template:
+        return Template("identity/profile.html", context={
+            "login": principal.login, "must_change": principal.must_change_password,
+            "zone": await _home_zone(runtime, principal.account_id)})
+
+    @post("/profile/compromised", opt=SIGNED_IN)
+    async def report_compromised(self, runtime: NamedDependency[Runtime], principal: NamedDependency[Principal],
+                                 data: Form) -> Response[Any]:
+        zone = await _home_zone(runtime, principal.account_id)
+        try:
+            since = datetime.fromisoformat(str(data.get("since", ""))).replace(tzinfo=ZoneInfo(zone))
+            await compromise.mark_compromised(runtime, account_id=principal.account_id, since=since,
+                                              actor_account_id=principal.account_id)
+        except ValueError as exc:
+            messages = exc.messages if isinstance(exc, service.IdentityError) else ["Укажите дату и время."]
+            return Template("identity/profile.html", status_code=422, context={
+                "login": principal.login, "zone": zone, "errors": messages})
+        response = Redirect("/login", status_code=303)
+        response.delete_cookie(COOKIE, path="/")
+        return response
 
     @post("/profile/password", opt=SIGNED_IN)
     async def change_password(self, runtime: NamedDependency[Runtime], principal: NamedDependency[Principal],
@@ -210,6 +229,14 @@ async def _provider_logout(runtime: Runtime, principal: Principal) -> str | None
     except oidc.OidcError as exc:
         log.warning("oidc logout skipped: %s", exc.reason)
         return None
+
+
+async def _home_zone(runtime: Runtime, account_id: int) -> str:
+    """The time zone a person means when typing a time: their (first) school's, else the deployment's default."""
+    async with runtime.db.platform_session() as session:
+        zone = await session.scalar(select(School.time_zone).join(Membership, Membership.school_id == School.id)
+                                    .where(Membership.account_id == account_id).order_by(School.id).limit(1))
+    return zone or runtime.settings.default_time_zone
 
 
 async def _signed_in_account(request: Request[Any, Any, Any], runtime: Runtime) -> int | None:

@@ -134,3 +134,23 @@ async def test_the_administrators_compromise_page_records_lists_and_reverts(
         assert (await session.execute(select(ClassUnit))).scalars().all() == []
     teacher = await sign_in({school: ["teacher"]})
     assert (await teacher.get(page, headers=html)).status_code == 403
+
+
+async def test_a_person_reports_it_from_the_profile_page_in_their_schools_time(
+    db: Database, make_school: MakeSchool, sign_in: SignIn
+) -> None:
+    school = await make_school(time_zone="Asia/Vladivostok")
+    teacher = await sign_in({school: ["teacher"]})
+    profile = await teacher.get("/profile", headers={"Accept": "text/html"})
+    assert "Asia/Vladivostok" in profile.text
+    bad = await teacher.post("/profile/compromised", data={"since": "вчера"}, headers={"Accept": "text/html"})
+    assert bad.status_code == 422
+    assert "Укажите дату и время" in bad.text
+    done = await teacher.post("/profile/compromised", data={"since": "2026-11-02T09:30"}, follow_redirects=False)
+    assert (done.status_code, done.headers["location"]) == (303, "/login")
+    assert (await teacher.get("/api/v1/me")).status_code == 401
+    async with db.platform_session() as session:
+        account = (await session.execute(select(Account).where(
+            Account.login == teacher.headers["x-test-login"]))).scalar_one()
+    assert account.compromised_since == datetime(2026, 11, 1, 23, 30, tzinfo=UTC), "09:30 in Vladivostok (UTC+10)"
+    assert account.must_change_password
