@@ -42,20 +42,24 @@ PAGES = {
 }
 
 
-async def _upload(kind: str, school: SchoolRecord, session: AsyncSession, data: dict[str, Any]) -> Template:
-    upload = data.get("data")
-    read = await read_upload(upload)
-    context: dict[str, Any] = {"school": school, "kind": kind, "page": PAGES[kind]}
+async def _checked(template: str, importer: Any, context: dict[str, Any], *, school: SchoolRecord,
+                   session: AsyncSession, data: dict[str, Any]) -> Template:
+    """Check (and, when confirmed and clean, write) the uploaded file; the page shows what happened."""
+    read = await read_upload(data.get("data"))
     if read is None:
-        return Template("imports/table.html", status_code=400, context={**context, "problems": [TOO_LARGE]})
+        return Template(template, status_code=400, context={**context, "problems": [TOO_LARGE]})
     content, filename = read
-    today = school.today()
-    result = await KINDS[kind].importer(
-        session, content, filename, today=today,
-        confirm=str(data.get("confirm", "")) == "true")
-    return Template("imports/table.html", status_code=400 if result.problems else 200, context={
+    result = await importer(session, content, filename, today=school.today(),
+                            confirm=str(data.get("confirm", "")) == "true")
+    return Template(template, status_code=400 if result.problems else 200, context={
         **context, "problems": [str(p) for p in result.problems], "written": result.written, "checked": True,
         "count": len(result.rows)})
+
+
+async def _upload(kind: str, school: SchoolRecord, session: AsyncSession, data: dict[str, Any]) -> Template:
+    context = {"school": school, "kind": kind, "page": PAGES[kind]}
+    return await _checked("imports/table.html", KINDS[kind].importer, context, school=school, session=session,
+                          data=data)
 
 
 def _form(kind: str, school: SchoolRecord) -> Template:
@@ -77,19 +81,8 @@ class ImportPages(Controller):
     @post("/students", opt=needs("structure.manage"), status_code=200)
     async def upload(self, school: NamedDependency[SchoolRecord], session: NamedDependency[AsyncSession],
                      data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]) -> Template:
-        upload = data.get("data")
-        read = await read_upload(upload)
-        context: dict[str, Any] = {"school": school}
-        if read is None:
-            return Template("imports/students.html", status_code=400, context={**context, "problems": [TOO_LARGE]})
-        content, filename = read
-        today = school.today()
-        result = await students.import_students(
-            session, content, filename, today=today,
-            confirm=str(data.get("confirm", "")) == "true")
-        return Template("imports/students.html", status_code=400 if result.problems else 200, context={
-            **context, "problems": [str(p) for p in result.problems], "written": result.written,
-            "checked": True, "count": len(result.rows)})
+        return await _checked("imports/students.html", students.import_students, {"school": school},
+                              school=school, session=session, data=data)
 
     @get("/staff", opt=needs("structure.manage"))
     async def staff_form(self, school: NamedDependency[SchoolRecord]) -> Template:
