@@ -71,28 +71,19 @@ class CalendarController(Controller):
 
     @post("/years", opt=MANAGE, summary="Create an academic year")
     async def create_year(self, data: JSONBody[YearIn], session: NamedDependency[AsyncSession]) -> YearOut:
-        try:
-            created = await service.create_year(session, data.name, data.start_date, data.end_date)
-        except service.CalendarError:
-            raise
+        created = await service.create_year(session, data.name, data.start_date, data.end_date)
         return await year_out(session, created)
 
     @put("/years/{year_id:int}", opt=MANAGE, summary="Change an academic year's name or dates")
     async def update_year(self, year_id: FromPath[int], data: JSONBody[YearIn], session: NamedDependency[AsyncSession]
                           ) -> YearOut:
-        try:
-            changed = await service.update_year(session, year_id, data.name, data.start_date, data.end_date)
-        except service.CalendarError:
-            raise
+        changed = await service.update_year(session, year_id, data.name, data.start_date, data.end_date)
         return await year_out(session, changed)
 
     @post("/years/{year_id:int}/periods", opt=MANAGE, summary="Add a study period")
     async def add_period(self, year_id: FromPath[int], data: JSONBody[PeriodIn], session: NamedDependency[AsyncSession]
                          ) -> PeriodOut:
-        try:
-            (created,) = await service.add_periods(session, year_id, [draft(data)])
-        except service.CalendarError:
-            raise
+        (created,) = await service.add_periods(session, year_id, [draft(data)])
         return period_out(created)
 
     @post("/years/{year_id:int}/periods/standard", opt=MANAGE,
@@ -100,58 +91,37 @@ class CalendarController(Controller):
     async def add_layout(self, year_id: FromPath[int], data: JSONBody[LayoutIn], session: NamedDependency[AsyncSession]
                          ) -> list[PeriodOut]:
         drafts = [draft(p) for p in data.periods] if data.periods is not None else None
-        try:
-            created = await service.add_standard_layout(session, year_id, data.layout, drafts)
-        except service.CalendarError:
-            raise
+        created = await service.add_standard_layout(session, year_id, data.layout, drafts)
         return [period_out(p) for p in created]
 
     @put("/periods/{period_id:int}", opt=MANAGE, summary="Change a study period")
     async def update_period(self, period_id: FromPath[int], data: JSONBody[PeriodIn],
                             session: NamedDependency[AsyncSession]) -> PeriodOut:
-        try:
-            return period_out(await service.update_period(session, period_id, draft(data)))
-        except service.CalendarError:
-            raise
+        return period_out(await service.update_period(session, period_id, draft(data)))
 
     @delete("/periods/{period_id:int}", opt=MANAGE, summary="Remove a study period that is not closed")
     async def delete_period(self, period_id: FromPath[int], session: NamedDependency[AsyncSession]) -> None:
-        try:
-            await service.delete_period(session, period_id)
-        except service.CalendarError:
-            raise
+        await service.delete_period(session, period_id)
 
     @post("/periods/{period_id:int}/close", opt=MANAGE, status_code=200, summary="Close a study period")
     async def close_period(self, period_id: FromPath[int], session: NamedDependency[AsyncSession],
                            principal: NamedDependency[Principal]) -> PeriodOut:
-        try:
-            return period_out(await service.close_period(session, period_id, principal.account_id))
-        except service.CalendarError:
-            raise
+        return period_out(await service.close_period(session, period_id, principal.account_id))
 
     @post("/periods/{period_id:int}/reopen", opt=MANAGE, status_code=200, summary="Reopen a closed study period")
     async def reopen_period(self, period_id: FromPath[int], session: NamedDependency[AsyncSession]) -> PeriodOut:
-        try:
-            return period_out(await service.reopen_period(session, period_id))
-        except service.CalendarError:
-            raise
+        return period_out(await service.reopen_period(session, period_id))
 
     @post("/years/{year_id:int}/holidays", opt=MANAGE, summary="Add holidays")
     async def add_holiday(self, year_id: FromPath[int], data: JSONBody[HolidayIn],
                           session: NamedDependency[AsyncSession]) -> HolidayOut:
-        try:
-            return holiday_out(await service.add_holiday(session, year_id, data.name, data.start_date,
-                                                         data.end_date, grade_from=data.grade_from,
-                                                         grade_to=data.grade_to))
-        except service.CalendarError:
-            raise
+        return holiday_out(await service.add_holiday(session, year_id, data.name, data.start_date,
+                                                     data.end_date, grade_from=data.grade_from,
+                                                     grade_to=data.grade_to))
 
     @delete("/holidays/{holiday_id:int}", opt=MANAGE, summary="Remove holidays")
     async def delete_holiday(self, holiday_id: FromPath[int], session: NamedDependency[AsyncSession]) -> None:
-        try:
-            await service.delete_holiday(session, holiday_id)
-        except service.CalendarError:
-            raise
+        await service.delete_holiday(session, holiday_id)
 
     @get("/school-day", opt=READ, summary="Whether a grade has lessons on a date, and the period of that date")
     async def school_day(self, grade: FromQuery[int], on: FromQuery[date], session: NamedDependency[AsyncSession],

@@ -60,39 +60,27 @@ class GradingController(Controller):
 
     @post("/systems", opt=MANAGE, summary="Add a grading system with its values")
     async def create_system(self, data: JSONBody[SystemIn], session: NamedDependency[AsyncSession]) -> SystemOut:
-        try:
-            created = await service.create_system(session, data.code, data.name,
-                                                  [value_draft(v) for v in data.values])
-        except service.GradingError:
-            raise
+        created = await service.create_system(session, data.code, data.name,
+                                              [value_draft(v) for v in data.values])
         return SystemOut(created.id, created.code, created.name,
                          [value_out(v) for v in await repository.values(session, created.id)])
 
     @put("/systems/{system_id:int}", opt=MANAGE, summary="Rename a grading system")
     async def rename_system(self, system_id: FromPath[int], data: JSONBody[SystemNameIn],
                             session: NamedDependency[AsyncSession]) -> SystemOut:
-        try:
-            changed = await service.rename_system(session, system_id, data.name)
-        except service.GradingError:
-            raise
+        changed = await service.rename_system(session, system_id, data.name)
         return SystemOut(changed.id, changed.code, changed.name,
                          [value_out(v) for v in await repository.values(session, changed.id)])
 
     @post("/systems/{system_id:int}/values", opt=MANAGE, summary="Add a value to a grading system")
     async def add_value(self, system_id: FromPath[int], data: JSONBody[GradeValueIn],
                         session: NamedDependency[AsyncSession]) -> GradeValueOut:
-        try:
-            return value_out(await service.add_value(session, system_id, value_draft(data)))
-        except service.GradingError:
-            raise
+        return value_out(await service.add_value(session, system_id, value_draft(data)))
 
     @put("/values/{value_id:int}", opt=MANAGE, summary="Change a value's label, number, passing flag or order")
     async def update_value(self, value_id: FromPath[int], data: JSONBody[GradeValueIn],
                            session: NamedDependency[AsyncSession]) -> GradeValueOut:
-        try:
-            return value_out(await service.update_value(session, value_id, value_draft(data)))
-        except service.GradingError:
-            raise
+        return value_out(await service.update_value(session, value_id, value_draft(data)))
 
     @get("/conversions", opt=READ, summary="The conversion table between systems")
     async def conversions(self, session: NamedDependency[AsyncSession]) -> list[ConversionOut]:
@@ -100,18 +88,12 @@ class GradingController(Controller):
 
     @put("/conversions", opt=MANAGE, status_code=204, summary="Set or remove one conversion")
     async def set_conversion(self, data: JSONBody[ConversionIn], session: NamedDependency[AsyncSession]) -> None:
-        try:
-            await service.set_conversion(session, data.from_system, data.value, data.to_system, data.to_value)
-        except service.GradingError:
-            raise
+        await service.set_conversion(session, data.from_system, data.value, data.to_system, data.to_value)
 
     @get("/convert", opt=READ, summary="A mark of one system in another, by the conversion table")
     async def convert(self, value: FromQuery[str], from_system: FromQuery[str], to_system: FromQuery[str],
                       session: NamedDependency[AsyncSession]) -> ConvertOut:
-        try:
-            result = await service.convert(session, value, from_system, to_system)
-        except service.GradingError:
-            raise
+        result = await service.convert(session, value, from_system, to_system)
         return ConvertOut(value, from_system, to_system, result)
 
     @get("/subjects", opt=READ, summary="The school's explicit choices of system per subject and grade")
@@ -124,10 +106,7 @@ class GradingController(Controller):
     @put("/subjects", opt=MANAGE, summary="Choose the system of a subject in a grade (null: no marks)")
     async def set_subject_grading(self, data: JSONBody[SubjectGradingIn],
                                   session: NamedDependency[AsyncSession]) -> SubjectGradingOut:
-        try:
-            await service.set_subject_grading(session, data.subject_id, data.grade, data.system)
-        except service.GradingError:
-            raise
+        await service.set_subject_grading(session, data.subject_id, data.grade, data.system)
         effective = await service.effective_grading(session, data.subject_id, data.grade)
         return SubjectGradingOut(data.subject_id, data.grade, effective.system.code if effective.system else None,
                                  effective.marks_allowed, effective.explicit)
@@ -143,27 +122,18 @@ class GradingController(Controller):
 
     @post("/work-kinds", opt=MANAGE, summary="Add a kind of work")
     async def create_work_kind(self, data: JSONBody[WorkKindIn], session: NamedDependency[AsyncSession]) -> WorkKindOut:
-        try:
-            return kind_out(await service.create_work_kind(session, data.name, data.short_name, data.weight,
-                                                           data.is_written))
-        except service.GradingError:
-            raise
+        return kind_out(await service.create_work_kind(session, data.name, data.short_name, data.weight,
+                                                       data.is_written))
 
     @put("/work-kinds/{kind_id:int}", opt=MANAGE, summary="Change a kind of work or its weight")
     async def update_work_kind(self, kind_id: FromPath[int], data: JSONBody[WorkKindIn],
                                session: NamedDependency[AsyncSession]) -> WorkKindOut:
-        try:
-            return kind_out(await service.update_work_kind(session, kind_id, data.name, data.short_name,
-                                                           data.weight, is_written=data.is_written,
-                                                           active=data.active))
-        except service.GradingError:
-            raise
+        return kind_out(await service.update_work_kind(session, kind_id, data.name, data.short_name,
+                                                       data.weight, is_written=data.is_written,
+                                                       active=data.active))
 
     @delete("/work-kinds/{kind_id:int}", opt=MANAGE, status_code=200,
             summary="Delete a kind of work, or deactivate it when marks use it")
     async def remove_work_kind(self, kind_id: FromPath[int], session: NamedDependency[AsyncSession]
                                ) -> dict[str, bool]:
-        try:
-            return {"deleted": await service.remove_work_kind(session, kind_id)}
-        except service.GradingError:
-            raise
+        return {"deleted": await service.remove_work_kind(session, kind_id)}

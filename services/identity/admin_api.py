@@ -9,7 +9,6 @@ from litestar.params import FromPath, JSONBody
 
 from services.identity import invites, members
 from services.identity.policy import Principal, needs, provide_principal
-from services.identity.service import IdentityError
 from services.runtime import Runtime
 from tenants.registry import SchoolRecord
 from tenants.routing import SCHOOL_DEPENDENCIES
@@ -53,12 +52,9 @@ class SchoolAdminController(Controller):
     async def issue_invites(self, data: JSONBody[InvitesIn], school: NamedDependency[SchoolRecord],
                             runtime: NamedDependency[Runtime],
                             principal: NamedDependency[Principal]) -> list[invites.IssuedInvite]:
-        try:
-            issued = await invites.issue_invites(runtime.db, school=school, class_unit_id=data.class_unit_id,
-                                                 kinds=data.kinds, valid_days=data.valid_days,
-                                                 actor_account_id=principal.account_id)
-        except IdentityError:
-            raise
+        issued = await invites.issue_invites(runtime.db, school=school, class_unit_id=data.class_unit_id,
+                                             kinds=data.kinds, valid_days=data.valid_days,
+                                             actor_account_id=principal.account_id)
         return issued
 
     @get("/users", opt=needs("users.manage"), summary="The school's members with their roles")
@@ -69,19 +65,13 @@ class SchoolAdminController(Controller):
     async def set_roles(self, account_id: FromPath[int], data: JSONBody[MemberRolesIn],
                         school: NamedDependency[SchoolRecord], runtime: NamedDependency[Runtime],
                         principal: NamedDependency[Principal]) -> MemberOut:
-        try:
-            member = await members.set_roles(runtime, school=school, account_id=account_id, roles=data.roles,
-                                             actor_account_id=principal.account_id)
-        except IdentityError:
-            raise
+        member = await members.set_roles(runtime, school=school, account_id=account_id, roles=data.roles,
+                                         actor_account_id=principal.account_id)
         return _member_out(member)
 
     @delete("/users/{account_id:int}", opt=needs("users.manage"), status_code=204,
             summary="End a member's membership in this school")
     async def remove(self, account_id: FromPath[int], school: NamedDependency[SchoolRecord],
                      runtime: NamedDependency[Runtime], principal: NamedDependency[Principal]) -> None:
-        try:
-            await members.remove_member(runtime, school=school, account_id=account_id,
-                                        actor_account_id=principal.account_id)
-        except IdentityError:
-            raise
+        await members.remove_member(runtime, school=school, account_id=account_id,
+                                    actor_account_id=principal.account_id)

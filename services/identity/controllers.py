@@ -60,10 +60,7 @@ async def _since(runtime: Runtime, account_id: int, since: datetime | None) -> d
     start = since or await compromise.compromised_since(runtime, account_id)
     if start is None:
         raise IdentityError("Укажите, с какого момента искать изменения (since).", status_code=422)
-    try:
-        return compromise.check_since(start)
-    except service.IdentityError:
-        raise
+    return compromise.check_since(start)
 
 
 
@@ -75,10 +72,7 @@ class AuthController(Controller):
     @post("/auth/login", opt=PUBLIC, status_code=204, summary="Start a session (sets the session cookie)")
     async def login(self, request: Request[Any, Any, Any], runtime: NamedDependency[Runtime],
                     data: JSONBody[LoginIn]) -> Response[None]:
-        try:
-            result = await service.password_login(runtime, data.login, data.password, client_address(request))
-        except service.IdentityError:
-            raise
+        result = await service.password_login(runtime, data.login, data.password, client_address(request))
         return session_cookie_response(Response(None, status_code=204), runtime, result.session_id)
 
     @post("/auth/logout", opt=SIGNED_IN, status_code=204, summary="End this session")
@@ -93,11 +87,8 @@ class AuthController(Controller):
           summary="Report one's own credentials compromised since T: every session ends, a new password is due")
     async def report_compromised(self, data: JSONBody[CompromisedIn], runtime: NamedDependency[Runtime],
                                  principal: NamedDependency[Principal]) -> Response[None]:
-        try:
-            await compromise.mark_compromised(runtime, account_id=principal.account_id, since=data.since,
-                                              actor_account_id=principal.account_id)
-        except service.IdentityError:
-            raise
+        await compromise.mark_compromised(runtime, account_id=principal.account_id, since=data.since,
+                                          actor_account_id=principal.account_id)
         response: Response[None] = Response(None, status_code=204)
         response.delete_cookie(COOKIE, path="/")
         return response
@@ -151,11 +142,8 @@ class SchoolAccessController(Controller):
     async def reset_password(self, account_id: FromPath[int], school: NamedDependency[SchoolRecord],
                              runtime: NamedDependency[Runtime],
                              principal: NamedDependency[Principal]) -> TemporaryPasswordOut:
-        try:
-            password = await members.reset_member_password(runtime, school=school, account_id=account_id,
-                                                           actor_account_id=principal.account_id)
-        except service.IdentityError:
-            raise
+        password = await members.reset_member_password(runtime, school=school, account_id=account_id,
+                                                       actor_account_id=principal.account_id)
         return TemporaryPasswordOut(password)
 
     @post("/users/{account_id:int}/compromised", opt=needs("compromise.manage"), status_code=204,
@@ -163,11 +151,8 @@ class SchoolAccessController(Controller):
     async def mark_compromised(self, account_id: FromPath[int], data: JSONBody[CompromisedIn],
                                school: NamedDependency[SchoolRecord], runtime: NamedDependency[Runtime],
                                principal: NamedDependency[Principal]) -> None:
-        try:
-            await compromise.mark_compromised(runtime, account_id=account_id, since=data.since,
-                                              actor_account_id=principal.account_id, school_id=school.id)
-        except service.IdentityError:
-            raise
+        await compromise.mark_compromised(runtime, account_id=account_id, since=data.since,
+                                          actor_account_id=principal.account_id, school_id=school.id)
 
     @get("/users/{account_id:int}/changes", opt=needs("compromise.manage"),
          summary="Every change the member made in this school since T (default: since the recorded compromise)")
@@ -181,10 +166,7 @@ class SchoolAccessController(Controller):
           summary="Undo one change")
     async def revert(self, entry_id: FromPath[int], school: NamedDependency[SchoolRecord],
                      runtime: NamedDependency[Runtime], principal: NamedDependency[Principal]) -> RevertOut:
-        try:
-            return RevertOut(await compromise.revert_one(runtime, school, entry_id, principal.account_id))
-        except service.IdentityError:
-            raise
+        return RevertOut(await compromise.revert_one(runtime, school, entry_id, principal.account_id))
 
     @post("/users/{account_id:int}/revert-all", opt=needs("compromise.manage"), status_code=200,
           summary="Undo every change the member made in this school since T, newest first")

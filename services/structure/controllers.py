@@ -115,22 +115,16 @@ class StructureController(Controller):
 
     @post("/classes", summary="Create a class", opt=needs("structure.manage"))
     async def create_class(self, session: NamedDependency[AsyncSession], data: JSONBody[ClassUnitIn]) -> ClassDetailOut:
-        try:
-            unit = await service.create_class(session, grade=data.grade, letter=data.letter,
-                                              class_teacher_id=data.class_teacher_id)
-        except service.StructureError:
-            raise
+        unit = await service.create_class(session, grade=data.grade, letter=data.letter,
+                                          class_teacher_id=data.class_teacher_id)
         return _class(unit)
 
     @put("/classes/{class_id:int}", summary="Rename a class or change its class teacher",
          opt=needs("structure.manage"))
     async def update_class(self, session: NamedDependency[AsyncSession], class_id: FromPath[int],
                            data: JSONBody[ClassUnitIn]) -> ClassDetailOut:
-        try:
-            unit = await service.update_class(session, class_id, grade=data.grade, letter=data.letter,
-                                              class_teacher_id=data.class_teacher_id)
-        except service.StructureError:
-            raise
+        unit = await service.update_class(session, class_id, grade=data.grade, letter=data.letter,
+                                          class_teacher_id=data.class_teacher_id)
         return _class(unit)
 
     @get("/classes/{class_id:int}/students", summary="Students of a class on a date (default today)",
@@ -162,42 +156,30 @@ class StructureController(Controller):
     @post("/people/{kind:str}", summary="Add a staff member, student or guardian", opt=needs("structure.manage"))
     async def add_person(self, school: NamedDependency[SchoolRecord], session: NamedDependency[AsyncSession],
                          kind: FromPath[str], data: JSONBody[PersonIn]) -> PersonOut:
-        try:
-            person = await service.add_person(session, _kind(kind), last_name=data.last_name,
-                                              first_name=data.first_name, middle_name=data.middle_name,
-                                              birth_date=data.birth_date, today=school.today())
-        except service.StructureError:
-            raise
+        person = await service.add_person(session, _kind(kind), last_name=data.last_name,
+                                          first_name=data.first_name, middle_name=data.middle_name,
+                                          birth_date=data.birth_date, today=school.today())
         return _person(person)
 
     @get("/people/{kind:str}/{person_id:int}", summary="One person", opt=needs("people.read"))
     async def person(self, session: NamedDependency[AsyncSession], kind: FromPath[str],
                      person_id: FromPath[int]) -> PersonOut:
-        try:
-            return _person(await service.person_of_kind(session, person_id, _kind(kind)))
-        except service.StructureError:
-            raise
+        return _person(await service.person_of_kind(session, person_id, _kind(kind)))
 
     @put("/people/{kind:str}/{person_id:int}", summary="Correct a person's name or birth date",
          opt=needs("structure.manage"))
     async def update_person(self, school: NamedDependency[SchoolRecord], session: NamedDependency[AsyncSession],
                             kind: FromPath[str], person_id: FromPath[int], data: JSONBody[PersonIn]) -> PersonOut:
-        try:
-            person = await service.update_person(session, person_id, _kind(kind), last_name=data.last_name,
-                                                 first_name=data.first_name, middle_name=data.middle_name,
-                                                 birth_date=data.birth_date, today=school.today())
-        except service.StructureError:
-            raise
+        person = await service.update_person(session, person_id, _kind(kind), last_name=data.last_name,
+                                             first_name=data.first_name, middle_name=data.middle_name,
+                                             birth_date=data.birth_date, today=school.today())
         return _person(person)
 
     @delete("/people/{kind:str}/{person_id:int}", summary="Delete a person entered by mistake (no history yet)",
             opt=needs("structure.manage"))
     async def remove_person(self, session: NamedDependency[AsyncSession], kind: FromPath[str],
                             person_id: FromPath[int]) -> None:
-        try:
-            await service.remove_person(session, person_id, _kind(kind))
-        except service.StructureError:
-            raise
+        await service.remove_person(session, person_id, _kind(kind))
 
     @get("/students/{student_id:int}/guardians", summary="A student's guardians", opt=needs("people.read"))
     async def guardians_of(self, session: NamedDependency[AsyncSession],
@@ -209,30 +191,21 @@ class StructureController(Controller):
           opt=needs("structure.manage"))
     async def link_guardian(self, session: NamedDependency[AsyncSession], student_id: FromPath[int],
                             data: JSONBody[GuardianshipIn]) -> GuardianshipOut:
-        try:
-            link = await service.link_guardian(session, guardian_id=data.guardian_id, student_id=student_id,
-                                               relation=data.relation)
-        except service.StructureError:
-            raise
+        link = await service.link_guardian(session, guardian_id=data.guardian_id, student_id=student_id,
+                                           relation=data.relation)
         return GuardianshipOut(link.guardian_id, link.student_id, link.relation)
 
     @delete("/students/{student_id:int}/guardians/{guardian_id:int}", summary="Unlink a guardian",
             opt=needs("structure.manage"))
     async def unlink_guardian(self, session: NamedDependency[AsyncSession], student_id: FromPath[int],
                               guardian_id: FromPath[int]) -> None:
-        try:
-            await service.unlink_guardian(session, guardian_id=guardian_id, student_id=student_id)
-        except service.StructureError:
-            raise
+        await service.unlink_guardian(session, guardian_id=guardian_id, student_id=student_id)
 
     @get("/students/{student_id:int}/movements", summary="A student's movement history in date order",
          opt=needs("people.read"))
     async def movements(self, session: NamedDependency[AsyncSession],
                         student_id: FromPath[int]) -> list[MovementOut]:
-        try:
-            await service.person_of_kind(session, student_id, "student")
-        except service.StructureError:
-            raise
+        await service.person_of_kind(session, student_id, "student")
         return [_movement(m) for m in await repository.movements_of(session, student_id)]
 
     # --- movement ---------------------------------------------------------------------------------------------
@@ -240,31 +213,22 @@ class StructureController(Controller):
     @post("/movements/arrival", summary="Прибытие: enrol a student in a class from a date",
           opt=needs("structure.manage"))
     async def arrival(self, session: NamedDependency[AsyncSession], data: JSONBody[ArrivalIn]) -> MovementOut:
-        try:
-            moved = await service.arrival(session, student_id=data.student_id, class_unit_id=data.class_unit_id,
-                                          on_date=data.on_date, reason=data.reason, document=data.document)
-        except service.StructureError:
-            raise
+        moved = await service.arrival(session, student_id=data.student_id, class_unit_id=data.class_unit_id,
+                                      on_date=data.on_date, reason=data.reason, document=data.document)
         return _movement(moved)
 
     @post("/movements/transfer", summary="Перевод: move a student to another class from a date",
           opt=needs("structure.manage"))
     async def transfer(self, session: NamedDependency[AsyncSession], data: JSONBody[TransferIn]) -> MovementOut:
-        try:
-            moved = await service.transfer(session, student_id=data.student_id, to_class_id=data.to_class_id,
-                                           on_date=data.on_date, reason=data.reason, document=data.document)
-        except service.StructureError:
-            raise
+        moved = await service.transfer(session, student_id=data.student_id, to_class_id=data.to_class_id,
+                                       on_date=data.on_date, reason=data.reason, document=data.document)
         return _movement(moved)
 
     @post("/movements/withdrawal", summary="Выбытие: the student's last day in the school",
           opt=needs("structure.manage"))
     async def withdrawal(self, session: NamedDependency[AsyncSession], data: JSONBody[WithdrawalIn]) -> MovementOut:
-        try:
-            moved = await service.withdrawal(session, student_id=data.student_id, on_date=data.on_date,
-                                             reason=data.reason, document=data.document)
-        except service.StructureError:
-            raise
+        moved = await service.withdrawal(session, student_id=data.student_id, on_date=data.on_date,
+                                         reason=data.reason, document=data.document)
         return _movement(moved)
 
     # --- subjects and groups ----------------------------------------------------------------------------------
@@ -275,10 +239,7 @@ class StructureController(Controller):
 
     @post("/subjects", summary="Add a subject", opt=needs("structure.manage"))
     async def add_subject(self, session: NamedDependency[AsyncSession], data: JSONBody[SubjectIn]) -> SubjectOut:
-        try:
-            subject = await service.add_subject(session, data.name, data.short_name)
-        except service.StructureError:
-            raise
+        subject = await service.add_subject(session, data.name, data.short_name)
         return SubjectOut(subject.id, subject.name, subject.short_name)
 
     @get("/groups", summary="Groups, optionally of one class", opt=needs("structure.read"))
@@ -289,31 +250,22 @@ class StructureController(Controller):
     @post("/groups", summary="Create a subgroup, cross-class group or individual group",
           opt=needs("structure.manage"))
     async def create_group(self, session: NamedDependency[AsyncSession], data: JSONBody[GroupIn]) -> GroupOut:
-        try:
-            group = await service.create_group(session, kind=data.kind, name=data.name,
-                                               class_unit_id=data.class_unit_id, subject_id=data.subject_id)
-        except service.StructureError:
-            raise
+        group = await service.create_group(session, kind=data.kind, name=data.name,
+                                           class_unit_id=data.class_unit_id, subject_id=data.subject_id)
         return _group(group)
 
     @get("/groups/{group_id:int}/members", summary="Members of a group with their dates", opt=needs("people.read"))
     async def group_members(self, session: NamedDependency[AsyncSession],
                             group_id: FromPath[int]) -> list[GroupMemberOut]:
-        try:
-            await service.existing_group(session, group_id)
-        except service.StructureError:
-            raise
+        await service.existing_group(session, group_id)
         return [_member(m) for m in await repository.group_members(session, group_id)]
 
     @post("/groups/{group_id:int}/members", summary="Add a student to a group from a date",
           opt=needs("structure.manage"))
     async def add_group_member(self, session: NamedDependency[AsyncSession], group_id: FromPath[int],
                                data: JSONBody[GroupMemberIn]) -> GroupMemberOut:
-        try:
-            member = await service.add_group_member(session, group_id, student_id=data.student_id,
-                                                    start_date=data.start_date, end_date=data.end_date)
-        except service.StructureError:
-            raise
+        member = await service.add_group_member(session, group_id, student_id=data.student_id,
+                                                start_date=data.start_date, end_date=data.end_date)
         return _member(member)
 
     # --- teaching load ----------------------------------------------------------------------------------------
@@ -327,17 +279,11 @@ class StructureController(Controller):
 
     @post("/load", summary="Add a teaching load item", opt=needs("structure.manage"))
     async def add_load(self, session: NamedDependency[AsyncSession], data: JSONBody[TeachingLoadIn]) -> TeachingLoadOut:
-        try:
-            item = await service.add_load(session, academic_year_id=data.academic_year_id, teacher_id=data.teacher_id,
-                                          subject_id=data.subject_id, hours_per_week=data.hours_per_week,
-                                          class_unit_id=data.class_unit_id, group_id=data.group_id)
-        except service.StructureError:
-            raise
+        item = await service.add_load(session, academic_year_id=data.academic_year_id, teacher_id=data.teacher_id,
+                                      subject_id=data.subject_id, hours_per_week=data.hours_per_week,
+                                      class_unit_id=data.class_unit_id, group_id=data.group_id)
         return _load(item)
 
     @delete("/load/{load_id:int}", summary="Remove a teaching load item", opt=needs("structure.manage"))
     async def remove_load(self, session: NamedDependency[AsyncSession], load_id: FromPath[int]) -> None:
-        try:
-            await service.remove_load(session, load_id)
-        except service.StructureError:
-            raise
+        await service.remove_load(session, load_id)
