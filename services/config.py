@@ -79,7 +79,14 @@ class SecuritySettings:
 class OutboundSettings:
     """Every service outside this process that receives data: each one is checked against residency."""
 
-    s3_endpoint_url: str | None = env("S3_ENDPOINT_URL", None, "S3-compatible object storage")
+    s3_endpoint_url: str | None = env(
+        "S3_ENDPOINT_URL", None, "S3-compatible object storage; unset means the launcher starts an in-memory one"
+    )
+    s3_bucket: str = env("S3_BUCKET", "journal-files", "bucket that holds the files")
+    s3_access_key_id: str = env("S3_ACCESS_KEY_ID", "", "access key of the object storage")
+    s3_secret_access_key: str = env("S3_SECRET_ACCESS_KEY", "", "secret key of the object storage")
+    s3_region: str = env("S3_REGION", "ru-central1", "region name the object storage signs requests with")
+    file_max_bytes: int = env("FILE_MAX_BYTES", 20 * 1024 * 1024, "largest file a person may upload, in bytes")
     smtp_host: str | None = env("SMTP_HOST", None, "outgoing mail server")
     smtp_port: int = env("SMTP_PORT", 25, "outgoing mail server port")
     oidc_issuers: tuple[str, ...] = env("OIDC_ISSUERS", (), "comma-separated OpenID Connect issuers")
@@ -231,6 +238,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         problems.append("JOURNAL_SECRET_KEY must be at least 32 characters")
     if settings.security.session_idle_minutes < 1 or settings.security.session_max_hours < 1:
         problems.append("SESSION_IDLE_MINUTES and SESSION_MAX_HOURS must be positive")
+    if settings.outbound.file_max_bytes < 1:
+        problems.append("FILE_MAX_BYTES must be at least 1")
     if settings.database.pool_size < 1:
         problems.append("DB_POOL_SIZE must be at least 1")
     try:

