@@ -1,9 +1,12 @@
-"""Real PostgreSQL and Redis for the whole suite.
+"""Real PostgreSQL, Redis and S3 for the whole suite.
 
 With DATABASE_URL / REDIS_URL set, the suite uses those servers: a fresh database is created for the run and
 dropped after it, and every Redis key and queue is under a namespace of its own. Without them it starts the
-embedded servers (the same ones the run command uses) in a temporary folder. Tests never share rows: each
-one that writes makes its own school (its own schema) with a unique slug, or works in a rolled-back transaction.
+embedded servers (the same ones the run command uses) in a temporary folder. Likewise S3: with S3_ENDPOINT_URL
+set (and S3_ACCESS_KEY_ID / S3_SECRET_ACCESS_KEY / S3_REGION) the suite uses that store, otherwise it starts
+moto's in-memory server over loopback HTTP; either way the files go to a bucket of the run's own. Tests never share
+rows: each one that writes makes its own school (its own schema) with a unique slug, or works in a rolled-back
+transaction.
 """
 
 from __future__ import annotations
@@ -14,9 +17,10 @@ import shutil
 import socket
 import tempfile
 import uuid
+import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +30,11 @@ import uvicorn
 from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from infra.local.embedded import quiet_platformdirs, run_admin_sql, start_postgres, start_redis
+from infra.local.embedded import quiet_platformdirs, run_admin_sql, start_postgres, start_redis, start_s3
 from services import audit
 from services.config import Settings, load_settings
 from services.db import Database, create_engine, libpq_url
+from services.files.storage import FileStorage, storage_from_settings
 from services.region.service import add_region_with_municipality
 from tenants.provisioning import ProvisionedSchool, create_school
 from tenants.schema_migrations import upgrade_platform
@@ -43,6 +48,7 @@ class Backends:
     redis_url: str
     namespace: str
     data_dir: Path
+    s3: dict[str, str] = field(default_factory=dict)  # the S3_* settings of the run's bucket
 
 
 @pytest.fixture(scope="session")
@@ -69,8 +75,16 @@ def backends() -> Iterator[Backends]:
             embedded_redis = start_redis(data_dir / "redis", appendonly=False)
             stops.append(embedded_redis.stop)
             redis_url = embedded_redis.url
+    s3 = {"S3_BUCKET": f"journal-test-{RUN_ID}"}
+    if os.environ.get("S3_ENDPOINT_URL"):
+        names = ("S3_ENDPOINT_URL", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY", "S3_REGION", "RESIDENCY_ALLOWED_HOSTS")
+        s3.update({name: os.environ[name] for name in names if name in os.environ})
+    else:
+        embedded_s3 = start_s3()
+        stops.append(embedded_s3.stop)
+        s3.update(S3_ENDPOINT_URL=embedded_s3.url, S3_ACCESS_KEY_ID="test", S3_SECRET_ACCESS_KEY="test")
     try:
-        yield Backends(database_url, redis_url, f"journal-test-{RUN_ID}", data_dir)
+        yield Backends(database_url, redis_url, f"journal-test-{RUN_ID}", data_dir, s3)
     finally:
         for stop in reversed(stops):
             stop()
@@ -83,6 +97,7 @@ def settings_for(backends: Backends, **overrides: str) -> Settings:
         "REDIS_NAMESPACE": backends.namespace,
         "JOURNAL_DATA_DIR": str(backends.data_dir),
         "LOG_LEVEL": "WARNING",
+        **backends.s3,
         **overrides,
     }
     return load_settings(environ)
@@ -100,6 +115,30 @@ def settings(backends: Backends) -> Settings:
     # The served app must know its own address (OpenID redirect URIs, links in mail): fix the port up front.
     port = _free_port()
     return settings_for(backends, JOURNAL_PORT=str(port), JOURNAL_PUBLIC_URL=f"http://127.0.0.1:{port}")
+
+
+@pytest.fixture(scope="session")
+async def storage(settings: Settings) -> AsyncIterator[FileStorage]:
+    """The run's bucket, created; emptied and removed after the run (it may be in a real store)."""
+    files = storage_from_settings(settings)
+    assert files is not None
+    await files.ensure_bucket()
+    yield files
+
+    def remove_bucket() -> None:
+        pages = files.client.get_paginator("list_objects_v2").paginate(Bucket=files.bucket)
+        for page in pages:
+            keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+            if keys:
+                files.client.delete_objects(Bucket=files.bucket, Delete={"Objects": keys})
+        files.client.delete_bucket(Bucket=files.bucket)
+
+    try:
+        await asyncio.to_thread(remove_bucket)
+    except Exception as exc:  # a leftover test bucket must not fail the run
+        warnings.warn(f"could not remove the test bucket {files.bucket}: {exc}", stacklevel=1)
+    finally:
+        files.close()
 
 
 @pytest.fixture(scope="session")
