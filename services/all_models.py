@@ -5,6 +5,7 @@ from services.calendar import models as calendar_models
 from services.db import PlatformBase, SchoolBase
 from services.grading import models as grading_models
 from services.identity import models as identity_models
+from services.journal import models as journal_models
 from services.outbox import models as outbox_models
 from services.plan import models as plan_models
 from services.region import models as region_models
@@ -18,6 +19,7 @@ __all__ = [
     "calendar_models",
     "grading_models",
     "identity_models",
+    "journal_models",
     "outbox_models",
     "plan_models",
     "region_models",

@@ -9,6 +9,7 @@ tests/identity/test_route_policy.py fails the suite). Which roles hold which per
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from litestar.connection import ASGIConnection, Request
@@ -17,11 +18,13 @@ from litestar.handlers.base import BaseRouteHandler
 from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.calendar.models import StudyPeriod
 from services.identity.models import Account, Membership, RolePermission
 from services.identity.permissions import FAMILY_ROLES, PERMISSIONS, STAFF_ONLY
 from services.identity.sessions import COOKIE, SessionData
+from services.journal.models import CorrectionPermit, JournalGrant
 from services.runtime import Runtime
-from services.structure.models import ClassUnit, Guardianship, TeachingLoad
+from services.structure.models import ClassUnit, Guardianship, StudyGroup, TeachingLoad
 from tenants.registry import SchoolRecord
 from tenants.routing import resolve_school
 
@@ -171,33 +174,57 @@ async def may_read_student(principal: Principal, session: AsyncSession, student_
     return False
 
 
-async def may_write_journal(principal: Principal, session: AsyncSession, *, subject_id: int,
-                            class_unit_id: int | None = None, group_id: int | None = None) -> bool:
-    """A teacher writes only the journals of their own teaching load (substitution grants join here with the
-    journal, R-JRN-5); students and parents never (R-ROLE-4)."""
+async def may_write_journal(principal: Principal, session: AsyncSession, *, load: TeachingLoad,
+                            on_date: date) -> bool:
+    """Who may write a journal entry dated `on_date` in the journal of `load` (R-JRN-5, R-ROLE-4): the load's own
+    teacher, or a substitute holding the deputy head's grant that covers the date; students and parents never,
+    whatever the school's role table says."""
     if principal.is_family_only or not principal.can("journal.write") or principal.person_id is None:
         return False
-    target = TeachingLoad.group_id == group_id if group_id is not None else TeachingLoad.class_unit_id == class_unit_id
-    found = await session.scalar(select(TeachingLoad.id).where(
-        TeachingLoad.teacher_id == principal.person_id, TeachingLoad.subject_id == subject_id, target))
+    if load.teacher_id == principal.person_id:
+        return True
+    found = await session.scalar(select(JournalGrant.id).where(
+        JournalGrant.teacher_id == principal.person_id, JournalGrant.teaching_load_id == load.id,
+        JournalGrant.valid_from <= on_date, JournalGrant.valid_to >= on_date).limit(1))
     return found is not None
 
 
-async def may_read_journal(principal: Principal, session: AsyncSession, *, subject_id: int,
-                           class_unit_id: int) -> bool:
-    """Administration reads every journal; a class teacher the whole journal of their class, every subject
-    (R-ROLE-5); a teacher the journals of their load."""
+async def may_write_closed_period(principal: Principal, session: AsyncSession, *, load: TeachingLoad,
+                                  period: StudyPeriod, today: date) -> bool:
+    """A closed period is locked (R-JRN-4): only holders of `journal.correct_closed` (the deputy head) correct it,
+    or a teacher the deputy head gave a permit for this load and period that has not run out. The caller must
+    also pass `may_write_journal`; a reason is recorded with every such correction."""
+    if principal.is_family_only or principal.person_id is None:
+        return False
+    if principal.can("journal.correct_closed"):
+        return True
+    found = await session.scalar(select(CorrectionPermit.id).where(
+        CorrectionPermit.teacher_id == principal.person_id, CorrectionPermit.teaching_load_id == load.id,
+        CorrectionPermit.study_period_id == period.id, CorrectionPermit.valid_until >= today).limit(1))
+    return found is not None
+
+
+async def may_read_journal(principal: Principal, session: AsyncSession, *, load: TeachingLoad) -> bool:
+    """Administration reads every journal; a class teacher the whole journal of their class, every subject and
+    every group of it (R-ROLE-5); a teacher the journals of their load and of their substitution grants."""
     if principal.is_family_only:
         return False
     if principal.can("journal.read_all"):
         return True
-    if principal.person_id is not None and principal.can("journal.read_class"):
-        teacher = await session.scalar(select(ClassUnit.class_teacher_id).where(ClassUnit.id == class_unit_id))
-        if teacher == principal.person_id:
+    if principal.person_id is None:
+        return False
+    if principal.can("journal.read_class"):
+        class_id = load.class_unit_id
+        if class_id is None:
+            class_id = await session.scalar(select(StudyGroup.class_unit_id).where(StudyGroup.id == load.group_id))
+        if class_id is not None:
+            teacher = await session.scalar(select(ClassUnit.class_teacher_id).where(ClassUnit.id == class_id))
+            if teacher == principal.person_id:
+                return True
+    if principal.can("journal.read_own"):
+        if load.teacher_id == principal.person_id:
             return True
-    if principal.person_id is not None and principal.can("journal.read_own"):
-        found = await session.scalar(select(TeachingLoad.id).where(
-            TeachingLoad.teacher_id == principal.person_id, TeachingLoad.subject_id == subject_id,
-            TeachingLoad.class_unit_id == class_unit_id))
+        found = await session.scalar(select(JournalGrant.id).where(
+            JournalGrant.teacher_id == principal.person_id, JournalGrant.teaching_load_id == load.id).limit(1))
         return found is not None
     return False

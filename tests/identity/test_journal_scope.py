@@ -39,25 +39,30 @@ async def test_teachers_write_their_load_class_teachers_read_their_class(db: Dat
         session.add_all([five_a, five_b])
         await session.flush()
         algebra = await session.scalar(select(Subject.id).where(Subject.name == "Математика"))
-        session.add(TeachingLoad(academic_year_id=year.id, teacher_id=maths.id, subject_id=algebra,
-                                 class_unit_id=five_a.id, hours_per_week=Decimal(5)))
-        ids = (maths.id, history.id, pupil.id, five_a.id, five_b.id, algebra)
-    maths_id, history_id, pupil_id, a_id, b_id, subject = ids
+        load_a = TeachingLoad(academic_year_id=year.id, teacher_id=maths.id, subject_id=algebra,
+                              class_unit_id=five_a.id, hours_per_week=Decimal(5))
+        load_b = TeachingLoad(academic_year_id=year.id, teacher_id=history.id, subject_id=algebra,
+                              class_unit_id=five_b.id, hours_per_week=Decimal(5))
+        session.add_all([load_a, load_b])
+        await session.flush()
+        ids = (maths.id, history.id, pupil.id, load_a, load_b)
+    maths_id, history_id, pupil_id, a_load, b_load = ids
+    day = date(2026, 9, 7)
 
     async with db.transaction(school.schema) as session:
         teacher = principal({"teacher"}, maths_id)
-        assert await may_write_journal(teacher, session, subject_id=subject, class_unit_id=a_id)
-        assert not await may_write_journal(teacher, session, subject_id=subject, class_unit_id=b_id)
-        assert await may_read_journal(teacher, session, subject_id=subject, class_unit_id=a_id)
-        assert not await may_read_journal(teacher, session, subject_id=subject, class_unit_id=b_id)
+        assert await may_write_journal(teacher, session, load=a_load, on_date=day)
+        assert not await may_write_journal(teacher, session, load=b_load, on_date=day)
+        assert await may_read_journal(teacher, session, load=a_load)
+        assert not await may_read_journal(teacher, session, load=b_load)
 
         class_teacher = principal({"teacher", "class_teacher"}, history_id)
-        assert await may_read_journal(class_teacher, session, subject_id=subject, class_unit_id=a_id)
-        assert not await may_write_journal(class_teacher, session, subject_id=subject, class_unit_id=a_id)
+        assert await may_read_journal(class_teacher, session, load=a_load)
+        assert not await may_write_journal(class_teacher, session, load=a_load, on_date=day)
 
         deputy = principal({"deputy_head"}, None)
-        assert await may_read_journal(deputy, session, subject_id=subject, class_unit_id=b_id)
+        assert await may_read_journal(deputy, session, load=b_load)
         for family in ({"student"}, {"parent"}):
             someone = principal(family, pupil_id)
-            assert not await may_read_journal(someone, session, subject_id=subject, class_unit_id=a_id)
-            assert not await may_write_journal(someone, session, subject_id=subject, class_unit_id=a_id)
+            assert not await may_read_journal(someone, session, load=a_load)
+            assert not await may_write_journal(someone, session, load=a_load, on_date=day)

@@ -1,0 +1,192 @@
+"""The lesson a journal write is about, and the checks every write shares: may this person write it, is its
+period closed, is the student in the class (group) that day, which marks the subject allows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services import audit
+from services.calendar.models import StudyPeriod
+from services.calendar.service import period_for, ru_date
+from services.errors import RuleError
+from services.grading.models import GradeValue
+from services.grading.service import allowed_marks
+from services.identity.policy import Principal, may_write_closed_period, may_write_journal
+from services.outbox.service import add_event
+from services.structure.models import ClassUnit, Enrollment, GroupMembership, StudyGroup, Subject, TeachingLoad
+from services.timetable.models import Lesson
+from tenants.registry import SchoolRecord
+
+ENTRY_SAVED = "journal.entry_saved"
+REASON_MAX = 300
+
+
+class JournalError(RuleError):
+    """A journal rule refused the write; nothing was saved."""
+
+    problem_type = "/problems/journal"
+
+
+class ReasonRequired(JournalError):
+    """The write is a correction that must say why (a closed period, a mark of an earlier day)."""
+
+    problem_type = "/problems/journal-reason-required"
+
+
+class JournalNotFound(JournalError):
+    default_status = 404
+
+
+@dataclass(frozen=True, slots=True)
+class Writer:
+    """Who writes, in which school, and why (for corrections)."""
+
+    principal: Principal
+    school: SchoolRecord
+    reason: str | None = None
+
+    @property
+    def person_id(self) -> int | None:
+        return self.principal.person_id
+
+
+@dataclass(frozen=True, slots=True)
+class LessonScope:
+    lesson: Lesson
+    load: TeachingLoad
+    subject: Subject
+    audience: str
+    """«5А» or the group's name."""
+    period: StudyPeriod | None
+
+
+def clean_reason(reason: str | None) -> str | None:
+    text = (reason or "").strip()
+    if len(text) > REASON_MAX:
+        raise JournalError(f"Причина исправления — не длиннее {REASON_MAX} знаков.")
+    return text or None
+
+
+async def load_grade(session: AsyncSession, load: TeachingLoad, on_date: date) -> int | None:
+    """The grade (параллель) of a load's class, of its group's class, or the youngest in a cross-class group."""
+    if load.class_unit_id is not None:
+        grade: int | None = await session.scalar(select(ClassUnit.grade).where(ClassUnit.id == load.class_unit_id))
+        return grade
+    own: int | None = await session.scalar(select(ClassUnit.grade).join(
+        StudyGroup, StudyGroup.class_unit_id == ClassUnit.id).where(StudyGroup.id == load.group_id))
+    if own is not None:
+        return own
+    youngest: int | None = await session.scalar(
+        select(func.min(ClassUnit.grade).label("grade"))
+        .join(Enrollment, Enrollment.class_unit_id == ClassUnit.id)
+        .join(GroupMembership, GroupMembership.student_id == Enrollment.student_id)
+        .where(GroupMembership.group_id == load.group_id, _on(Enrollment, on_date), _on(GroupMembership, on_date)))
+    return youngest
+
+
+def _on(model: type[Enrollment] | type[GroupMembership], day: date) -> ColumnElement[bool]:
+    return and_(model.start_date <= day, or_(model.end_date.is_(None), model.end_date >= day))
+
+
+async def audience_name(session: AsyncSession, load: TeachingLoad) -> str:
+    if load.class_unit_id is not None:
+        unit = await session.get(ClassUnit, load.class_unit_id)
+        return unit.name if unit else ""
+    group = await session.get(StudyGroup, load.group_id)
+    return group.name if group else ""
+
+
+async def lesson_scope(session: AsyncSession, lesson_id: int, *, lock: bool = False) -> LessonScope:
+    query = select(Lesson).where(Lesson.id == lesson_id)
+    lesson = await session.scalar(query.with_for_update() if lock else query)
+    if lesson is None:
+        raise JournalNotFound("Урок не найден.")
+    load = await session.get(TeachingLoad, lesson.teaching_load_id)
+    assert load is not None  # a lesson's foreign key
+    subject = await session.get(Subject, load.subject_id)
+    assert subject is not None
+    grade = await load_grade(session, load, lesson.on_date)
+    period = await period_for(session, grade, lesson.on_date) if grade is not None else None
+    return LessonScope(lesson, load, subject, await audience_name(session, load), period)
+
+
+async def check_may_write(session: AsyncSession, writer: Writer, scope: LessonScope) -> None:
+    """The journal of this load on this date is the writer's (own load or grant), and a closed period is
+    corrected only with the permission and a reason (R-JRN-4, R-JRN-5, R-ROLE-4)."""
+    principal = writer.principal
+    if not await may_write_journal(principal, session, load=scope.load, on_date=scope.lesson.on_date):
+        raise JournalError("Этот журнал вам недоступен для записи: урок не из вашей нагрузки, и доступа на замену "
+                           "на эту дату нет.", status_code=403)
+    period = scope.period
+    if period is not None and period.closed_at is not None:
+        if not await may_write_closed_period(principal, session, load=scope.load, period=period,
+                                             today=writer.school.today()):
+            raise JournalError(f"Период «{period.name}» закрыт: исправления — только с разрешения заместителя "
+                               "директора.", status_code=403)
+        if writer.reason is None:
+            raise ReasonRequired(f"Период «{period.name}» закрыт: укажите причину исправления.")
+    note_reason(session, writer)
+
+
+def note_reason(session: AsyncSession, writer: Writer) -> None:
+    """The writer's reason goes into the audit entries of this transaction's writes (the cell's history)."""
+    if writer.reason is not None:
+        audit.set_actor(session, audit.Actor.account(writer.principal.account_id), reason=writer.reason)
+
+
+def check_lesson_held(writer: Writer, scope: LessonScope) -> None:
+    """Marks and attendance belong to a lesson that took place."""
+    if scope.lesson.status == "cancelled":
+        raise JournalError("Урок отменён: отметки и посещаемость на нём не ставятся.")
+    if scope.lesson.on_date > writer.school.today():
+        raise JournalError(f"Урок {ru_date(scope.lesson.on_date)} ещё не прошёл: отметки и посещаемость ставятся "
+                           "в день урока или позже.")
+
+
+async def student_grade(session: AsyncSession, scope: LessonScope, student_id: int) -> int:
+    """The grade of the student's class on the lesson's date, if the student is in the lesson's class or group
+    that day; otherwise the write is refused (no entries on days a student does not belong)."""
+    return await roster_grade(session, scope.load, scope.audience, student_id, scope.lesson.on_date)
+
+
+async def roster_grade(session: AsyncSession, load: TeachingLoad, audience: str, student_id: int, day: date) -> int:
+    """The grade of the student's class on `day` if the student belongs to the load's class or group that day."""
+    query = (select(ClassUnit.grade).join(Enrollment, Enrollment.class_unit_id == ClassUnit.id)
+             .where(Enrollment.student_id == student_id, _on(Enrollment, day)))
+    if load.class_unit_id is not None:
+        query = query.where(Enrollment.class_unit_id == load.class_unit_id)
+    else:
+        query = query.join(GroupMembership, GroupMembership.student_id == Enrollment.student_id).where(
+            GroupMembership.group_id == load.group_id, _on(GroupMembership, day))
+    grade = await session.scalar(query.limit(1))
+    if grade is None:
+        raise JournalError(f"Ученик не числится в «{audience}» на {ru_date(day)}: записи ставятся только за "
+                           "дни, когда он учится в этом классе (группе).")
+    return grade
+
+
+async def marks_allowed(session: AsyncSession, subject: Subject, grade: int, *, special: bool) -> list[GradeValue]:
+    """The values a mark may take for this subject in this grade; special ones («н/а», «осв») only when asked."""
+    values = await allowed_marks(session, subject.id, grade)
+    if not values:
+        raise JournalError(f"В {grade} классе по предмету «{subject.name}» отметки не ставятся "
+                           "(безотметочное обучение).")
+    return [v for v in values if special or not v.is_special]
+
+
+def check_value(value: str, allowed: list[GradeValue]) -> GradeValue:
+    for candidate in allowed:
+        if candidate.value == value:
+            return candidate
+    listed = ", ".join(v.value for v in allowed)
+    raise JournalError(f"«{value}» — не отметка системы оценивания этого предмета. Допустимы: {listed}.")
+
+
+async def saved(session: AsyncSession, writer: Writer, what: str, **payload: int | str | None) -> None:
+    """Every journal write puts its event in the outbox, in the write's own transaction (ARCHITECTURE.md)."""
+    await add_event(session, topic=ENTRY_SAVED, school_id=writer.school.id,
+                    payload={"what": what, **{k: v for k, v in payload.items() if v is not None}})
