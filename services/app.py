@@ -29,6 +29,7 @@ from services.calendar.pages import SetupPages
 from services.config import Settings, load_settings
 from services.db import Database, create_engine
 from services.errors import problem_response
+from services.files.storage import storage_from_settings
 from services.grading.controllers import GradingController
 from services.grading.pages import GradingPages
 from services.health import HealthController
@@ -42,6 +43,7 @@ from services.identity.sessions import SessionStore
 from services.identity.throttle import LoginThrottle
 from services.imports.controllers import ImportController
 from services.imports.pages import ImportPages
+from services.journal.controllers import JournalController
 from services.plan.controllers import PlanController
 from services.plan.pages import PlanPages
 from services.runtime import Runtime
@@ -117,11 +119,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.runtime = Runtime(
             settings, db, SchoolRegistry(db, settings.http.registry_ttl_s), redis,
             SessionStore(redis, namespace, settings.security.session_max_hours * 3600),
-            LoginThrottle(redis, namespace),
+            LoginThrottle(redis, namespace), storage_from_settings(settings),
         )
         try:
             yield
         finally:
+            if app.state.runtime.storage is not None:
+                app.state.runtime.storage.close()
             await redis.aclose()
             await db.dispose()
 
@@ -136,6 +140,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ImportController, ImportPages,
             SchoolAdminController, InvitePages, UserPages,
             CalendarController, SetupPages, GradingController, GradingPages,
+            JournalController,
         ],
         guards=[authorize],
         csrf_config=CSRFConfig(

@@ -9,6 +9,7 @@ from redis.asyncio import Redis
 
 from services.config import Settings
 from services.db import Database
+from services.files.storage import FileStorage
 from services.identity.sessions import SessionStore
 from services.identity.throttle import LoginThrottle
 from tenants.registry import SchoolRegistry
@@ -22,6 +23,8 @@ class Runtime:
     redis: Redis
     sessions: SessionStore
     throttle: LoginThrottle
+    storage: FileStorage | None = None
+    """Object storage for files (homework); None when S3_ENDPOINT_URL is unset (uploads answer 503)."""
 
 
 def provide_runtime(state: State) -> Runtime:

@@ -71,7 +71,7 @@ def _error_code(exc: ClientError) -> str:
 class FileStorage:
     """One bucket of an S3-compatible store; the async methods run boto3 in a worker thread."""
 
-    client: S3Client
+    client: Any  # mypy_boto3_s3.S3Client; Any at run time: Litestar resolves the hints of what it injects
     bucket: str
     region: str
 
