@@ -43,7 +43,9 @@ from services.identity.sessions import SessionStore
 from services.identity.throttle import LoginThrottle
 from services.imports.controllers import ImportController
 from services.imports.pages import ImportPages
+from services.journal.control_pages import JournalControlPages
 from services.journal.controllers import JournalController
+from services.journal.pages import JournalPages
 from services.plan.controllers import PlanController
 from services.plan.pages import PlanPages
 from services.runtime import Runtime
@@ -140,7 +142,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ImportController, ImportPages,
             SchoolAdminController, InvitePages, UserPages,
             CalendarController, SetupPages, GradingController, GradingPages,
-            JournalController,
+            JournalController, JournalPages, JournalControlPages,
         ],
         guards=[authorize],
         csrf_config=CSRFConfig(
