@@ -148,7 +148,7 @@ class FileStorage:
             else:
                 self.client.create_bucket(
                     Bucket=self.bucket,
-                    CreateBucketConfiguration={"LocationConstraint": self.region},  # type: ignore[typeddict-item]
+                    CreateBucketConfiguration={"LocationConstraint": self.region},
                 )
         except ClientError as exc:
             if _error_code(exc) not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
