@@ -28,7 +28,7 @@ from dramatiq.worker import Worker
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.trace import TracerProvider
 from redis.asyncio import Redis
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from services import (
     all_models,  # noqa: F401 - every table known before the first flush
@@ -36,7 +36,10 @@ from services import (
 )
 from services.config import load_settings
 from services.db import Database, create_engine
+from services.journal import timeliness
+from services.region.models import School
 from services.telemetry import configure_logging, setup_telemetry
+from tenants.registry import SchoolRecord
 from workers.broker import COMMAND_TIMEOUT_S, CONNECT_TIMEOUT_S, setup_broker
 from workers.telemetry import hide_message_arguments
 
@@ -163,3 +166,44 @@ async def heartbeat(*, event_id: int, school_id: int | None = None) -> None:
 
     if not await run_once("system.heartbeat", event_id, beat):
         logger.info("system.heartbeat: event %s already handled, skipped", event_id)
+
+
+async def active_school(school_id: int | None) -> SchoolRecord | None:
+    """The school an event is about, if it is active (a suspended or archived school's events are dropped)."""
+    if school_id is None:
+        return None
+    async with database().transaction() as session:
+        row = await session.scalar(select(School).where(School.id == school_id))
+    if row is None or row.status != "active" or row.schema_name is None:
+        return None
+    return SchoolRecord(row.id, row.slug, row.name, row.schema_name, row.time_zone, row.status,
+                        row.session_idle_minutes)
+
+
+async def judge_timeliness(school: SchoolRecord, lesson_id: int | None, student_id: int | None) -> None:
+    """R-REP-2 indicators of the lesson just written (`services.journal.timeliness`), in the school's schema."""
+    if lesson_id is None:
+        return
+    async with database().transaction(school.schema) as session:
+        audit.set_actor(session, audit.Actor.system("timeliness"))
+        await timeliness.judge_entry(session, school.time_zone, lesson_id, student_id)
+
+
+@dramatiq.actor(actor_name="journal.entry_saved", max_retries=8, min_backoff=1_000, max_backoff=60_000,
+                time_limit=120_000)
+async def journal_entry_saved(*, event_id: int, school_id: int | None = None, lesson_id: int | None = None,
+                              student_id: int | None = None, **payload: Any) -> None:
+    """A journal write was committed (`services.journal.scope.saved`): run what follows from it.
+
+    A dispatcher over service functions, each idempotent: the whole list runs again on a retry. The payload's
+    other keys (`what`, `mark_id`, …) are for the steps that need them.
+    """
+
+    async def handle() -> None:
+        school = await active_school(school_id)
+        if school is None:
+            return
+        await judge_timeliness(school, lesson_id, student_id)
+
+    if not await run_once("journal.entry_saved", event_id, handle):
+        logger.info("journal.entry_saved: event %s already handled, skipped", event_id)

@@ -2,6 +2,8 @@
 
 Every second it relays the outbox to Dramatiq and records its own heartbeat; every 30 s it writes a
 `system.heartbeat` event to the outbox, so the worker's heartbeat proves the whole path a real event takes.
+Every 10 minutes (the first time shortly after start) it scans every active school's previous days for journal
+entries missing past their deadline (`scan_lateness`, R-REP-2).
 Running two schedulers is safe (the relay locks rows with SKIP LOCKED); it only doubles the heartbeat events.
 """
 
@@ -13,15 +15,20 @@ import signal
 import sys
 import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import dramatiq
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from redis.asyncio import Redis
+from sqlalchemy import select
 
+from services import audit
 from services.config import ConfigError, Settings, load_settings
 from services.db import Database, create_engine
+from services.journal import timeliness
 from services.outbox.service import add_event
+from services.region.models import School
 from services.telemetry import configure_logging, setup_telemetry
 from workers.broker import COMMAND_TIMEOUT_S, CONNECT_TIMEOUT_S
 from workers.outbox_relay import relay_once
@@ -34,6 +41,38 @@ RELAY_BATCH = 100
 # A backlog (after a Redis outage) drains batch after batch within one tick, up to this long.
 RELAY_BUDGET_S = 0.8
 STOP_GRACE_S = 10.0
+LATENESS_EVERY_S = 10 * 60
+LATENESS_FIRST_AFTER_S = 15
+# Days before the school's today that the lateness scan looks at: the day just ended, and two more so that a
+# scheduler down for a day, or a homework deadline of up to 48 hours, still gets judged.
+LATENESS_DAYS = 3
+
+
+async def scan_lateness(db: Database, *, now: datetime | None = None) -> int:
+    """Run `timeliness.detect_missing` for the previous `LATENESS_DAYS` local days of every active school, each
+    school in its own transaction; a failing school is logged and skipped. Idempotent; how many indicators were
+    added."""
+    async with db.transaction() as session:
+        schools = (await session.execute(
+            select(School.id, School.schema_name, School.time_zone)
+            .where(School.status == "active", School.schema_name.is_not(None)).order_by(School.id))).all()
+    moment = now or datetime.now(UTC)
+    added = failed = 0
+    for school_id, schema, time_zone in schools:
+        try:
+            today = moment.astimezone(ZoneInfo(time_zone)).date()
+            async with db.transaction(schema) as session:
+                audit.set_actor(session, audit.Actor.system("timeliness"))
+                for back in range(LATENESS_DAYS, 0, -1):
+                    added += await timeliness.detect_missing(session, time_zone, today - timedelta(days=back),
+                                                             now=moment)
+        except Exception as exc:
+            # Only the school's id and the error's type: the message could quote the school's data.
+            failed += 1
+            logger.warning("lateness scan failed for school %s: %s", school_id, type(exc).__name__)
+    if failed:
+        logger.warning("lateness scan: %d of %d schools failed", failed, len(schools))
+    return added
 
 
 class Jobs:
@@ -75,6 +114,15 @@ class Jobs:
         except Exception:
             logger.exception("could not write the heartbeat event")
 
+    async def lateness(self) -> None:
+        try:
+            added = await scan_lateness(self.db)
+        except Exception:
+            # The school list could not be read (database down): the next pass tries again.
+            logger.exception("lateness scan failed")
+        else:
+            logger.info("lateness scan: %d indicators added", added)
+
     async def _mark_alive(self) -> None:
         key = f"{self.settings.redis.namespace}:heartbeat:scheduler"
         try:
@@ -102,6 +150,9 @@ async def run(settings: Settings) -> None:
     for name, job, every in periodic:
         scheduler.add_job(jobs.tracked(job), "interval", seconds=every, id=name, name=name, max_instances=1,
                           coalesce=True, next_run_time=now)
+    scheduler.add_job(jobs.tracked(jobs.lateness), "interval", seconds=LATENESS_EVERY_S, id="lateness-scan",
+                      name="lateness-scan", max_instances=1, coalesce=True,
+                      next_run_time=now + timedelta(seconds=LATENESS_FIRST_AFTER_S))
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -132,6 +183,8 @@ def main() -> int:
         print(exc, file=sys.stderr)  # logging is not configured yet
         return 2
     configure_logging(settings.telemetry.log_level)
+    # The scheduler writes school rows (the lateness scan): every one is audited, as in the app and the workers.
+    audit.install()
     if settings.telemetry.log_level.upper() != "DEBUG":
         # APScheduler logs two lines per job run at INFO, twice a second here; failures still show as warnings.
         logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
