@@ -13,7 +13,7 @@ from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body, FromPath
+from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,7 +41,7 @@ class JournalControlPages(Controller):
 
     @get("", opt=needs("journal.read_all"))
     async def control(self, *, school: NamedDependency[SchoolRecord], session: NamedDependency[AsyncSession],
-                      start: str | None = None, end: str | None = None) -> Template:
+                      start: FromQuery[str | None] = None, end: FromQuery[str | None] = None) -> Template:
         first, last = cf.default_range(school.today())
         first, last = cf.query_date(start, first), cf.query_date(end, last)
         errors = ["Начало периода позже его конца."] if first > last else []
@@ -55,7 +55,7 @@ class JournalControlPages(Controller):
     @get("/loads/{load_id:int}/finals", opt=needs("structure.read"))
     async def final_sheet(self, *, school: NamedDependency[SchoolRecord], session: NamedDependency[AsyncSession],
                           principal: NamedDependency[Principal], load_id: FromPath[int],
-                          period_id: int | None = None, done: str | None = None) -> Template:
+                          period_id: FromQuery[int | None] = None, done: FromQuery[str | None] = None) -> Template:
         return await _finals_page(session, school, principal, load_id, period_id, done=DONE.get(done or ""))
 
     @post("/loads/{load_id:int}/finals", opt=needs("journal.write"))
@@ -100,7 +100,7 @@ class JournalControlPages(Controller):
 
     @get("/grants", opt=needs("structure.manage"))
     async def grants_page(self, *, school: NamedDependency[SchoolRecord], session: NamedDependency[AsyncSession],
-                          on: str | None = None, done: str | None = None) -> Template:
+                          on: FromQuery[str | None] = None, done: FromQuery[str | None] = None) -> Template:
         return await _grants_page(session, school, cf.query_date(on, school.today()), done=DONE.get(done or ""))
 
     @post("/grants", opt=needs("structure.manage"))
