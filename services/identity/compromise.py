@@ -14,6 +14,7 @@ from sqlalchemy import select
 from services import audit
 from services.identity.models import Account, Membership, PlatformAudit
 from services.identity.service import IdentityError
+from services.journal.history import announce_reverts
 from services.runtime import Runtime
 from tenants.registry import SchoolRecord
 
@@ -64,10 +65,12 @@ async def revert_one(runtime: Runtime, school: SchoolRecord, entry_id: int, acto
     async with runtime.db.transaction(school.schema) as session:
         audit.set_actor(session, audit.Actor.account(actor_account_id), reason=REASON)
         try:
-            return await audit.revert(session, entry_id, account_id=actor_account_id,
-                                      actor_label=f"account:{actor_account_id}", reason=REASON)
+            revert_id = await audit.revert(session, entry_id, account_id=actor_account_id,
+                                           actor_label=f"account:{actor_account_id}", reason=REASON)
         except audit.RevertRefused as exc:
             raise IdentityError(exc.message_ru, status_code=409) from exc
+        await announce_reverts(session, school.id, [revert_id])
+        return revert_id
 
 
 async def revert_everything(runtime: Runtime, school: SchoolRecord, account_id: int, since: datetime,
@@ -75,5 +78,7 @@ async def revert_everything(runtime: Runtime, school: SchoolRecord, account_id: 
     """Undo every change of the account in this school since T, newest first; conflicts are reported."""
     async with runtime.db.transaction(school.schema) as session:
         audit.set_actor(session, audit.Actor.account(actor_account_id), reason=REASON)
-        return await audit.revert_all_since(session, account_id, since, actor_account_id=actor_account_id,
-                                            actor_label=f"account:{actor_account_id}", reason=REASON)
+        report = await audit.revert_all_since(session, account_id, since, actor_account_id=actor_account_id,
+                                              actor_label=f"account:{actor_account_id}", reason=REASON)
+        await announce_reverts(session, school.id, [revert_id for _, revert_id in report.reverted])
+        return report

@@ -33,11 +33,19 @@ OPENAPI_PATH = "/schema"
 SIGNED_IN: dict[str, Any] = {"policy": "signed_in"}
 
 
-def needs(permission: str) -> dict[str, Any]:
-    """The policy of a school route: the caller's roles in that school must hold `permission`."""
-    if permission not in PERMISSIONS:
-        raise ValueError(f"unknown permission {permission!r}")
-    return {"policy": "school", "permission": permission}
+def needs(permission: str, *or_any_of: str) -> dict[str, Any]:
+    """The policy of a school route: the caller's roles in that school must hold `permission` (or one of the
+    alternatives: the journal is read with any of `journal.read_own`, `journal.read_class`, `journal.read_all`,
+    each then narrowed to its records by the handler)."""
+    for name in (permission, *or_any_of):
+        if name not in PERMISSIONS:
+            raise ValueError(f"unknown permission {name!r}")
+    return {"policy": "school", "permission": permission, "any_of": (permission, *or_any_of)}
+
+
+def route_permissions(opt: dict[str, Any]) -> tuple[str, ...]:
+    """The permissions any one of which lets a caller through a school route."""
+    return tuple(opt.get("any_of") or (opt["permission"],))
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +151,7 @@ async def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: Bas
             account.id, account.login, principal.platform_roles, False, sid, data, school, role_set,
             allowed_permissions(role_set, granted), person_id,
         )
-        if not principal.can(handler.opt["permission"]):
+        if not any(principal.can(p) for p in route_permissions(handler.opt)):
             raise PermissionDeniedException("Недостаточно прав для этого действия.")
     connection.state.principal = principal
 

@@ -61,6 +61,7 @@ from services.runtime import Runtime
 from tenants.registry import SchoolRecord
 from tenants.routing import SCHOOL_DEPENDENCIES
 
+READ = needs("journal.read_own", "journal.read_class", "journal.read_all")
 MultiPart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 
 
@@ -86,19 +87,19 @@ class JournalController(Controller):
 
     # --- reading -------------------------------------------------------------------------------------------
 
-    @get("/day", opt=needs("journal.read_own"), summary="My lessons of a day, with changes and substitutions")
+    @get("/day", opt=READ, summary="My lessons of a day, with changes and substitutions")
     async def day(self, *, session: NamedDependency[AsyncSession], principal: NamedDependency[Principal],
                   school: NamedDependency[SchoolRecord], on: date | None = None) -> list[DayLessonOut]:
         if principal.person_id is None:
             return []
         return [day_out(x) for x in await queries.my_day(session, principal.person_id, on or school.today())]
 
-    @get("/lessons/{lesson_id:int}", opt=needs("journal.read_own"), summary="A lesson with its class and entries")
+    @get("/lessons/{lesson_id:int}", opt=READ, summary="A lesson with its class and entries")
     async def lesson(self, *, lesson_id: FromPath[int], session: NamedDependency[AsyncSession],
                      principal: NamedDependency[Principal]) -> LessonOut:
         return lesson_out(await readable_lesson(principal, session, lesson_id))
 
-    @get("/loads/{load_id:int}/grid", opt=needs("journal.read_own"),
+    @get("/loads/{load_id:int}/grid", opt=READ,
          summary="The journal page: students × lessons of a period, topics and homework")
     async def grid(self, *, load_id: FromPath[int], session: NamedDependency[AsyncSession],
                    principal: NamedDependency[Principal], school: NamedDependency[SchoolRecord],
@@ -108,7 +109,7 @@ class JournalController(Controller):
                                                end=end)
         return grid_out(await queries.grid(session, load.id, first, last, period))
 
-    @get("/loads/{load_id:int}/finals", opt=needs("journal.read_own"),
+    @get("/loads/{load_id:int}/finals", opt=READ,
          summary="Period marks: weighted average, suggested mark and entered marks per student")
     async def final_sheet(self, *, load_id: FromPath[int], period_id: int, session: NamedDependency[AsyncSession],
                           principal: NamedDependency[Principal]) -> FinalSheetOut:

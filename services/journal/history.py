@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.audit.models import AuditLog
 from services.identity.models import Membership
 from services.journal.cells import CODE_OF
+from services.journal.scope import ENTRY_SAVED
+from services.outbox.service import add_event
 from services.structure.models import Person
 
 ENTITIES = ("mark", "attendance")
@@ -27,6 +29,23 @@ class CellChange:
     after: str
     reason: str | None
     reverted: bool
+
+
+JOURNAL_ENTITIES = ("mark", "attendance", "lesson_record", "individual_homework", "homework_file", "final_mark")
+
+
+async def announce_reverts(session: AsyncSession, school_id: int, revert_ids: list[int]) -> None:
+    """A revert of a compromised account's changes (R-SEC-3) is a journal write too: its event goes into the
+    outbox in the revert's transaction, like every journal write's."""
+    if not revert_ids:
+        return
+    logs = await session.execute(select(AuditLog.entity, AuditLog.before, AuditLog.after).where(
+        AuditLog.id.in_(revert_ids), AuditLog.entity.in_(JOURNAL_ENTITIES)))
+    for entity, before, after in logs.tuples():
+        row = after or before or {}
+        payload = {k: row[k] for k in ("lesson_id", "student_id") if row.get(k) is not None}
+        await add_event(session, topic=ENTRY_SAVED, school_id=school_id,
+                        payload={"what": "revert", "entity": entity, **payload})
 
 
 def _shown(entity: str, row: dict[str, Any] | None) -> str:

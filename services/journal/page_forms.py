@@ -42,6 +42,13 @@ def parse_day(on: str | None, today: date) -> date:
     return today
 
 
+def parse_date(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
 def field(data: dict[str, Any], name: str) -> str:
     value = data.get(name)
     if isinstance(value, list):

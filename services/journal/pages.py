@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath
+from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,6 +28,7 @@ from services.journal.page_forms import (
     int_field,
     lesson_context,
     mark_values,
+    parse_date,
     parse_day,
     presences,
     work_kinds,
@@ -76,7 +77,7 @@ class JournalPages(Controller):
 
     @get("/", opt=needs("journal.read_own"))
     async def my_day(self, school: NamedDependency[SchoolRecord], session: NamedDependency[AsyncSession],
-                     principal: NamedDependency[Principal], on: str | None = None) -> Template:
+                     principal: NamedDependency[Principal], on: FromQuery[str | None] = None) -> Template:
         day = parse_day(on, school.today())
         lessons = [] if principal.person_id is None else await queries.my_day(session, principal.person_id, day)
         return Template("journal/day.html", context={
@@ -87,7 +88,7 @@ class JournalPages(Controller):
     @get("/lessons/{lesson_id:int}", opt=needs("journal.read_own"))
     async def lesson(self, school: NamedDependency[SchoolRecord], session: NamedDependency[AsyncSession],
                      principal: NamedDependency[Principal], lesson_id: FromPath[int],
-                     done: str | None = None) -> Template:
+                     done: FromQuery[str | None] = None) -> Template:
         return await _lesson_page(session, school, principal, lesson_id, done=DONE.get(done or ""))
 
     @post("/lessons/{lesson_id:int}/content", opt=needs("journal.write"))
@@ -173,12 +174,14 @@ class JournalPages(Controller):
         return _back(school, lesson_id, "file")
 
     @get("/loads/{load_id:int}", opt=needs("journal.read_own"))
-    async def grid(self, school: NamedDependency[SchoolRecord], session: NamedDependency[AsyncSession],
+    async def grid(self, *, school: NamedDependency[SchoolRecord], session: NamedDependency[AsyncSession],
                    principal: NamedDependency[Principal], load_id: FromPath[int],
-                   period_id: int | None = None) -> Template:
+                   period_id: FromQuery[int | None] = None, start: FromQuery[str | None] = None,
+                   end: FromQuery[str | None] = None) -> Template:
         load = await readable_load(principal, session, load_id)
         today = school.today()
-        first, last, period = await grid_range(session, load, today, period_id=period_id, start=None, end=None)
+        first, last, period = await grid_range(session, load, today, period_id=period_id,
+                                               start=parse_date(start), end=parse_date(end))
         g = await queries.grid(session, load.id, first, last, period)
         return Template("journal/grid.html", context={
             "school": school, "load": load, "subject": g.subject.name, "audience": g.audience,
