@@ -17,6 +17,7 @@ from services.grading.models import WorkKind
 from services.journal import timeliness
 from services.journal.models import Lateness, LessonRecord, Mark
 from services.journal.settings import update_journal_settings
+from services.timetable.models import Lesson
 from tests.conftest import MakeSchool, acting, school_writes
 from tests.journal.conftest import JournalSchool, build_journal_school
 
@@ -192,3 +193,19 @@ async def test_the_end_of_the_day_is_the_schools_own_midnight(db: Database, make
     assert east_topic.due_at == at(day + timedelta(days=1), time(0), "Asia/Vladivostok")
     assert west_topic.due_at == at(day + timedelta(days=1), time(0), "Europe/Kaliningrad")
     assert west_topic.due_at - east_topic.due_at == timedelta(hours=8)
+
+
+async def test_an_indicator_another_judge_just_recorded_is_not_recorded_twice(
+        db: Database, journal: JournalSchool) -> None:
+    """The race of the scheduler's scan with a worker: this judge read no indicator, the other committed one."""
+    async with judging(db, journal) as s:
+        assert await timeliness.detect_missing(s, MOSCOW, journal.today - timedelta(days=1)) == 3
+    async with judging(db, journal) as s:
+        lesson = await s.get(Lesson, journal.lessons["yesterday"])
+        assert lesson is not None
+        stale = timeliness._Lesson(s, lesson, None, indicators=[])
+        due = at(journal.today, time(0))
+        assert await stale.judge("topic_missing", due=due, now=due + timedelta(hours=1), in_time_by=None) is False
+        # The transaction goes on after the refused insert.
+        await update_journal_settings(s, {"written_mark_days": 10})
+    assert len(await indicators(db, journal, "yesterday")) == 3
