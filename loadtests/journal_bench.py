@@ -338,7 +338,9 @@ def start_server(environ: dict[str, str], workers: int, folder: Path, stats_dir:
         env["BENCH_STATS_DIR"] = str(stats_dir)
     log = folder / f"uvicorn-{workers}-{port}.log"
     command = [sys.executable, "-m", "uvicorn", "loadtests.journal_bench:bench_app", "--factory",
-               "--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level", "warning"]
+               "--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level", "warning",
+               # behind a reverse proxy connections stay open; uvicorn's 5 s default would drop idle clients
+               "--timeout-keep-alive", "75"]
     if workers > 1:
         command += ["--workers", str(workers)]
     with log.open("wb") as out:
@@ -414,17 +416,21 @@ async def run_scenario(name: str, clients: list[httpx.AsyncClient], requests: li
 
     async def one(i: int, record: bool) -> None:
         started = time.perf_counter()
-        response = await requests[i](clients[i], counters[i])
+        try:
+            response = await requests[i](clients[i], counters[i])
+        except httpx.TransportError as exc:  # counted, not fatal: the figures say how many
+            problem = f"{type(exc).__name__}: {exc}"
+        else:
+            problem = "" if 200 <= response.status_code < 300 else (
+                f"{response.status_code} {response.request.method} {response.request.url.path}: {response.text[:500]}")
         took = time.perf_counter() - started
         counters[i] += 1
         if not record:
             return
         result.latencies.append(took)
-        if not 200 <= response.status_code < 300:
+        if problem:
             result.errors += 1
-            if not result.first_error:
-                result.first_error = f"{response.status_code} {response.request.method} {response.request.url.path}: " \
-                                     f"{response.text[:500]}"
+            result.first_error = result.first_error or problem
 
     async def loop(i: int, until: float, record: bool) -> None:
         while time.perf_counter() < until:

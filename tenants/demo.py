@@ -3,8 +3,12 @@
 Each school has the current academic year (standard quarters/halves and holidays), a default bell schedule,
 grades 1–11 with two classes each (three in grades 5 and 10 of the first school), 25 students per class with
 a guardian each, a director, a deputy head and subject teachers with their load (English in two halves from
-grade 5), class teachers, a conflict-free weekly timetable, a КТП for every load item and the lessons of the
-first study period. What is taught and when is planned in `tenants.demo_timetable`; this module writes it.
+grade 5), class teachers, a conflict-free weekly timetable, a КТП for every load item, the lessons from
+1 September until two weeks after the school's today (within the study periods), and a lived-in journal for
+the lessons of the last three weeks before today: topics from the КТП, homework, attendance taken (illnesses
+that last a few days, the odd absence or lateness) and a few marks per lesson with their kinds of work, a
+whole-class written work every eighth lesson. Today's lessons are left for the teacher to fill. What is taught
+and when is planned in `tenants.demo_timetable`; this module writes it.
 
 `create_demo_region` is idempotent and resumable. The region (code DEMO), its municipalities and schools are
 found by their natural keys before anything is created; each school is filled (people, classes, enrolment,
@@ -36,7 +40,10 @@ from services.calendar import service as calendar
 from services.calendar.models import Holiday, StudyPeriod
 from services.config import Settings
 from services.db import Database
+from services.grading.models import WorkKind
+from services.grading.service import NO_MARKS_GRADES
 from services.identity.models import Account, Invite, Membership, PlatformAudit
+from services.journal.models import Attendance, LessonRecord, Mark
 from services.plan.models import PlanTopic
 from services.region.models import Municipality, Region, School
 from services.structure.models import (
@@ -51,7 +58,15 @@ from services.structure.models import (
 )
 from services.timetable.models import Lesson, TimetableEntry
 from services.timetable.service import add_bell_schedule
-from tenants.demo_timetable import SUBJECTS, YEAR_WEEKS, SchoolPlan, plan_school, topic_titles
+from tenants.demo_timetable import (
+    SUBJECTS,
+    YEAR_WEEKS,
+    SchoolPlan,
+    check_work,
+    homework_text,
+    plan_school,
+    topic_titles,
+)
 from tenants.provisioning import ADMIN_INVITE_VALID_FOR, create_school, invite_code_hash, new_invite_code
 
 __all__ = ["DEMO_REGION_CODE", "DemoError", "DemoInfo", "DemoLogin", "DemoSchool", "create_demo_region"]
@@ -92,6 +107,12 @@ _MULTI_TEACHER_GROUP = "phys"
 _FIRST_BELL = time(8, 30)
 _LESSON_MINUTES = 45
 _BREAKS = (10, 20, 20, 10, 10, 10, 10, 10)
+# Lessons exist until this long after the school's today; the journal is filled for this long before it.
+LESSONS_AHEAD = timedelta(days=14)
+JOURNAL_BEHIND = timedelta(days=21)
+# Marks given at an ordinary lesson; values of a 5-point mark with their odds.
+_ORAL_KINDS = ("Устный ответ", "Работа на уроке", "Работа на уроке", "Домашняя работа")
+_VALUES, _ODDS = ("5", "4", "3", "2"), (30, 42, 23, 5)
 
 _MALE_FIRST = (
     "Александр", "Алексей", "Андрей", "Артём", "Владимир", "Даниил", "Дмитрий", "Егор", "Иван", "Илья",
@@ -344,15 +365,22 @@ async def _subjects(session: AsyncSession) -> dict[str, int]:
     return known
 
 
-def _first_period_end(periods: Sequence[StudyPeriod], grade: int) -> date:
-    return min(p.end_date for p in periods if p.number == 1 and p.grade_from <= grade <= p.grade_to)
+def _school_today(time_zone: str) -> date:
+    return datetime.now(zoneinfo.ZoneInfo(time_zone)).date()
+
+
+def _lessons_until(periods: Sequence[StudyPeriod], grade: int, today: date) -> date:
+    """The last day with lessons: two weeks after today, but not after the grade's last study period."""
+    return min(today + LESSONS_AHEAD, max(p.end_date for p in periods if p.grade_from <= grade <= p.grade_to))
 
 
 def _lesson_rows(plan: SchoolPlan, entries: Sequence[dict[str, Any]], load_rows: Sequence[dict[str, Any]],
-                 periods: Sequence[StudyPeriod], holidays: Sequence[Holiday]) -> list[dict[str, Any]]:
-    """The lessons of the first study period of each grade, as `generate_lessons` makes them (holidays skipped)."""
+                 periods: Sequence[StudyPeriod], holidays: Sequence[Holiday], *, today: date
+                 ) -> list[dict[str, Any]]:
+    """The lessons from the timetable's start until `_lessons_until`, as `generate_lessons` makes them (holidays
+    skipped)."""
     rows = []
-    ends = {grade: _first_period_end(periods, grade) for grade in {unit.grade for unit in plan.classes}}
+    ends = {grade: _lessons_until(periods, grade, today) for grade in {unit.grade for unit in plan.classes}}
     for slot, entry in zip(plan.slots, entries, strict=True):
         grade = plan.classes[plan.loads[slot.load].class_index].grade
         load = load_rows[slot.load]
@@ -364,6 +392,96 @@ def _lesson_rows(plan: SchoolPlan, entries: Sequence[dict[str, Any]], load_rows:
                              "timetable_entry_id": entry["id"]})
             day += timedelta(days=7)
     return rows
+
+
+@dataclass(slots=True)
+class _Journal:
+    """The rows of the journal's past weeks, ready for `audit.insert_rows`."""
+
+    records: list[dict[str, Any]] = field(default_factory=list)
+    attendance: list[dict[str, Any]] = field(default_factory=list)
+    marks: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class _JournalContext:
+    plan: SchoolPlan
+    load_ids: list[int]
+    roster: list[list[int]]  # per load (plan order): its students
+    classes: list[list[int]]  # per class (plan order): its students
+    topics: dict[tuple[int, int], tuple[int, str]]  # (load id, position) → (plan topic id, title)
+    kinds: dict[str, int]  # work kind ids by name
+    today: date
+    zone: zoneinfo.ZoneInfo
+
+
+def _illnesses(rng: random.Random, classes: list[list[int]], days: list[date]) -> dict[tuple[int, date], set[int]]:
+    """(class index, day) → students off sick: spells of 2–5 school days."""
+    ill: dict[tuple[int, date], set[int]] = {}
+    for class_index, students in enumerate(classes):
+        for start in range(len(days)):
+            for student in students:
+                if rng.random() < 0.012:
+                    for day in days[start:start + rng.randint(2, 5)]:
+                        ill.setdefault((class_index, day), set()).add(student)
+    return ill
+
+
+def _journal_rows(ctx: _JournalContext, lessons: Sequence[dict[str, Any]], seed: str) -> _Journal:
+    """The journal of the lessons held in the last three weeks before today (today's are the teacher's to fill)."""
+    rng = random.Random(seed)  # noqa: S311 - made-up journal, not secrets
+    first = ctx.today - JOURNAL_BEHIND
+    load_index = {load_id: i for i, load_id in enumerate(ctx.load_ids)}
+    ordinal: dict[int, int] = {}
+    ends = {number: ends for number, _, ends in _bells()}
+    held = sorted((row for row in lessons if row["on_date"] < ctx.today),
+                  key=lambda r: (r["on_date"], r["lesson_number"], r["teaching_load_id"]))
+    days = sorted({row["on_date"] for row in held if row["on_date"] >= first})
+    ill = _illnesses(rng, ctx.classes, days)
+    journal = _Journal()
+    for row in held:
+        load_id = row["teaching_load_id"]
+        ordinal[load_id] = n = ordinal.get(load_id, 0) + 1
+        if row["on_date"] < first:
+            continue
+        index = load_index[load_id]
+        load = ctx.plan.loads[index]
+        grade = ctx.plan.classes[load.class_index].grade
+        students = ctx.roster[index]
+        lesson_id, teacher_id, day = row["id"], row["teacher_id"], row["on_date"]
+        ended = datetime.combine(day, ends[row["lesson_number"]], ctx.zone)
+        written = ended + timedelta(minutes=rng.randint(2, 40))
+        topic_id, title = ctx.topics.get((load_id, n), (None, None))
+        homework = homework_text(load.subject, n)
+        journal.records.append({
+            "lesson_id": lesson_id, "topic": title, "plan_topic_id": topic_id, "homework": homework,
+            "no_homework": homework is None, "attendance_taken": True, "author_id": teacher_id,
+            "homework_set_at": written, "updated_at": written})
+        sick = ill.get((load.class_index, day), set())
+        away: dict[int, tuple[str, str | None, int | None]] = {
+            student: ("absent", "illness", None) for student in students if student in sick}
+        for status, reason, odds in (("absent", "unexcused", 0.04), ("absent", "excused", 0.03), ("late", None, 0.06)):
+            if rng.random() < odds:
+                minutes = rng.randint(2, 15) if status == "late" else None
+                away.setdefault(rng.choice(students), (status, reason, minutes))
+        journal.attendance += [
+            {"lesson_id": lesson_id, "student_id": student, "status": status, "reason": reason,
+             "late_minutes": minutes, "author_id": teacher_id, "updated_at": written}
+            for student, (status, reason, minutes) in away.items()]
+        if grade in NO_MARKS_GRADES:
+            continue
+        present = [s for s in students if away.get(s, ("",))[0] != "absent"]
+        check = check_work(load.subject, n)
+        if check is not None:
+            kind, marked = ctx.kinds[check], [s for s in present if rng.random() < 0.9]
+        else:
+            kind, marked = ctx.kinds[rng.choice(_ORAL_KINDS)], rng.sample(present, min(len(present), rng.randint(2, 4)))
+        journal.marks += [
+            {"lesson_id": lesson_id, "student_id": student, "work_kind_id": kind,
+             "value": rng.choices(_VALUES, _ODDS)[0], "author_id": teacher_id,
+             "created_at": ended + timedelta(minutes=rng.randint(0, 120) if check is None else rng.randint(180, 420))}
+            for student in marked]
+    return journal
 
 
 async def _fill_school(db: Database, spec: _SchoolSpec, school_id: int, schema: str, *, fresh: dict[str, str],
@@ -429,12 +547,33 @@ async def _fill_school(db: Database, spec: _SchoolSpec, school_id: int, schema: 
              "lesson_number": slot.lesson_number, "room": slot.room, "valid_from": start, "valid_to": None}
             for slot in plan.slots
         ])
-        await audit.insert_rows(session, PlanTopic, [
+        topic_rows = await audit.insert_rows(session, PlanTopic, [
             {"teaching_load_id": row["id"], "position": n, "title": title, "hours": 1}
             for load, row in zip(plan.loads, load_rows, strict=True)
             for n, title in enumerate(topic_titles(load.subject, load.hours * YEAR_WEEKS), 1)
         ])
-        await audit.insert_rows(session, Lesson, _lesson_rows(plan, entries, load_rows, periods, holidays))
+        today = _school_today(spec.time_zone)
+        lessons = await audit.insert_rows(session, Lesson,
+                                          _lesson_rows(plan, entries, load_rows, periods, holidays, today=today))
+
+        # The journal of the past three weeks.
+        def roster(load_index: int) -> list[int]:
+            load = plan.loads[load_index]
+            first = load.class_index * _STUDENTS_PER_CLASS
+            places = range(_STUDENTS_PER_CLASS) if not load.subgroup else (
+                range(cut) if load.subgroup == 1 else range(cut, _STUDENTS_PER_CLASS))
+            return [student_ids[first + s] for s in places]
+
+        context = _JournalContext(
+            plan, [row["id"] for row in load_rows], [roster(i) for i in range(len(plan.loads))],
+            [student_ids[c * _STUDENTS_PER_CLASS:(c + 1) * _STUDENTS_PER_CLASS] for c in range(len(plan.classes))],
+            {(row["teaching_load_id"], row["position"]): (row["id"], row["title"]) for row in topic_rows},
+            dict((await session.execute(select(WorkKind.name, WorkKind.id))).tuples().all()),
+            today, zoneinfo.ZoneInfo(spec.time_zone))
+        journal = _journal_rows(context, lessons, f"journal-demo:{spec.slug}:journal")
+        await audit.insert_rows(session, LessonRecord, journal.records)
+        await audit.insert_rows(session, Attendance, journal.attendance)
+        await audit.insert_rows(session, Mark, journal.marks)
 
         account_class = classes.index(_ACCOUNT_CLASS)
         first_student = account_class * _STUDENTS_PER_CLASS

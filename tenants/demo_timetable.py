@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["SUBJECTS", "YEAR_WEEKS", "ClassPlan", "LoadPlan", "SchoolPlan", "Slot", "TeacherPlan", "curriculum",
-           "plan_school", "topic_titles"]
+__all__ = ["SUBJECTS", "YEAR_WEEKS", "ClassPlan", "LoadPlan", "SchoolPlan", "Slot", "TeacherPlan", "check_work",
+           "curriculum", "homework_text", "plan_school", "topic_titles"]
 
 YEAR_WEEKS = 34
 WEEKDAYS = 5
@@ -368,3 +368,43 @@ def topic_titles(subject: str, count: int) -> list[str]:
     """`count` topic titles for a КТП of `subject`: «Тема 1. …», «Тема 2. …»."""
     names = _TOPICS.get(subject, _GENERIC)
     return [f"Тема {n}. {names[(n - 1) * len(names) // count]}: урок {n}" for n in range(1, count + 1)]
+
+
+# --- the journal of the past weeks ------------------------------------------------------------------------------
+
+_NO_HOMEWORK = frozenset({_PE, _MUS, _ART, _TECH, _OBZR})
+_EXERCISES = frozenset({_RUS, ENGLISH, _MATH, _ALG, _GEOM, _PROB})
+_DICTATION = frozenset({_RUS})
+_TESTS = frozenset({_MATH, _ALG, _GEOM, _PHYS, _CHEM})
+_PRACTICE = frozenset({_PE, _TECH, _ART, _MUS, _INF})
+
+
+def homework_text(subject: str, ordinal: int) -> str | None:
+    """The class's homework after the `ordinal`-th lesson of a subject; None means «Без задания»."""
+    if subject in _NO_HOMEWORK:
+        return None
+    paragraph, page = 1 + ordinal // 3, 8 + 3 * ordinal
+    if subject in _EXERCISES:
+        number = 40 + 4 * ordinal
+        if subject == ENGLISH:
+            return f"Учебник, стр. {page}, упр. {1 + ordinal % 6}; выучить новые слова"
+        if subject == _RUS:
+            return f"Упр. {number}; правило на стр. {page} выучить"
+        return f"§ {paragraph}, № {number}, {number + 1}, {number + 3}"
+    if subject in {"Литературное чтение", _LIT}:
+        return f"Прочитать стр. {page}–{page + 6}, ответить на вопросы 1–{3 + ordinal % 3}"
+    return f"§ {paragraph}, вопросы на стр. {page}"
+
+
+def check_work(subject: str, ordinal: int) -> str | None:
+    """The kind of work checked in the whole class at the `ordinal`-th lesson (a work kind's name), or None for an
+    ordinary lesson where only a few answer."""
+    if ordinal % 8:
+        return None
+    if subject in _PRACTICE:
+        return "Практическая работа"
+    if subject in _DICTATION and ordinal % 16 == 0:
+        return "Диктант"
+    if subject in _TESTS and ordinal % 16 == 0:
+        return "Контрольная работа"
+    return "Самостоятельная работа"

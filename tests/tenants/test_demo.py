@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from datetime import time as dt_time
+from zoneinfo import ZoneInfo
 
 from argon2 import PasswordHasher
 from sqlalchemy import and_, exists, func, select
@@ -13,6 +14,7 @@ from services.calendar.models import AcademicYear, Holiday, StudyPeriod
 from services.config import Settings
 from services.db import Database
 from services.identity.models import Account, Invite, Membership
+from services.journal.models import Attendance, LessonRecord, Mark
 from services.plan.models import PlanTopic
 from services.region.models import Municipality, Region, School
 from services.structure.models import (
@@ -46,7 +48,7 @@ async def _counts(db: Database) -> dict[str, int]:
     return counts
 
 
-async def _check_school(db: Database, slug: str, schema: str) -> None:
+async def _check_school(db: Database, slug: str, schema: str, time_zone: str) -> None:
     async with db.school_session(schema) as session:
         classes = await classes_with_counts(session, date.today())
         kinds = dict((await session.execute(
@@ -125,7 +127,8 @@ async def _check_school(db: Database, slug: str, schema: str) -> None:
         assert max(e.lesson_number for e in entries) <= len(bells)
 
         # Lessons: in the first week of September on school days only, none on holidays, and they are exactly
-        # what generate_lessons would make for the first period.
+        # what generate_lessons would make from 1 September until two weeks after the school's today (within
+        # the study periods).
         first_week = [year_start + timedelta(days=n) for n in range(7)]
         days = set((await session.execute(
             select(Lesson.on_date).where(Lesson.on_date <= first_week[-1]).distinct()
@@ -140,13 +143,40 @@ async def _check_school(db: Database, slug: str, schema: str) -> None:
                                 ClassUnit.grade.between(Holiday.grade_from, Holiday.grade_to)))
         )
         assert on_holiday == 0
-        quarter = next(p for p in periods if (p.kind, p.number, p.grade_from) == ("quarter", 1, 1))
-        assert await session.scalar(select(func.max(Lesson.on_date)).where(Lesson.on_date <= quarter.end_date))
-        assert await generate_lessons(session, year_start, quarter.end_date) == 0
+        today = datetime.now(ZoneInfo(time_zone)).date()
+        horizon = min(today + timedelta(days=14), max(p.end_date for p in periods))
+        last = await session.scalar(select(func.max(Lesson.on_date)))
+        assert last is not None
+        assert last <= horizon
+        assert horizon - last < timedelta(days=12), "lessons go on until two weeks after today"
+        assert await generate_lessons(session, year_start, horizon) == 0
+
+        # The journal of the last three weeks: every lesson held has its topic from the КТП and attendance taken,
+        # marks are on held lessons only and valid; today's lessons and later ones are empty.
+        window = today - timedelta(days=21)
+        held = (await session.execute(
+            select(Lesson.id, LessonRecord.lesson_id, LessonRecord.plan_topic_id, LessonRecord.attendance_taken,
+                   LessonRecord.homework, LessonRecord.no_homework)
+            .outerjoin(LessonRecord, LessonRecord.lesson_id == Lesson.id)
+            .where(Lesson.on_date >= window, Lesson.on_date < today)
+        )).tuples().all()
+        if held:
+            assert all(record is not None and topic is not None and taken and (homework or no_homework)
+                       for _, record, topic, taken, homework, no_homework in held)
+            marks = (await session.execute(select(Mark.value, Lesson.on_date).join(Lesson, Lesson.id == Mark.lesson_id)
+                                           )).tuples().all()
+            assert len(marks) >= len(held), "a few marks per lesson"
+            assert {value for value, _ in marks} <= {"5", "4", "3", "2"}
+            assert all(window <= on < today for _, on in marks)
+            absences = (await session.execute(select(Attendance.status, Attendance.reason))).tuples().all()
+            assert {"illness", "unexcused"} <= {reason for _, reason in absences}
+            assert len(absences) < len(held) * 4, "a few absences per lesson, not whole classes"
+        assert not await session.scalar(select(func.count()).select_from(LessonRecord).join(
+            Lesson, Lesson.id == LessonRecord.lesson_id).where(Lesson.on_date >= today))
         await session.rollback()
 
 
-async def _check_accounts(db: Database, schema: str, n: int, people: dict[tuple[str, str], int]) -> None:
+async def _check_accounts(db: Database, schema: str, n: int, people: dict[tuple[str, str], int | None]) -> None:
     """The teacher is class teacher of 5А and teaches it; the parent's child and the student are in 5А."""
     slug = f"demo-{n}"
     async with db.school_session(schema) as session:
@@ -167,6 +197,26 @@ async def _check_accounts(db: Database, schema: str, n: int, people: dict[tuple[
             [people[(f"demo{n}-{role}", slug)] for role in ("admin", "teacher", "parent", "student")]
         )))).tuples().all())
         assert sorted(kinds.values()) == ["guardian", "staff", "staff", "student"]
+
+        # Logging in today, the teacher finds today's lessons (on a school day) and marks in the journal.
+        zone = await session.scalar(select(School.time_zone).where(School.slug == slug))
+        assert zone is not None
+        today = datetime.now(ZoneInfo(zone)).date()
+        own = select(TeachingLoad.id).where(TeachingLoad.teacher_id == teacher)
+        holiday = await session.scalar(select(func.count()).select_from(Holiday).where(
+            Holiday.start_date <= today, Holiday.end_date >= today, Holiday.grade_from <= 5, Holiday.grade_to >= 5))
+        periods = (await session.execute(select(StudyPeriod.start_date, StudyPeriod.end_date))).tuples().all()
+        teaches_today = await session.scalar(select(func.count()).select_from(TimetableEntry).where(
+            TimetableEntry.teaching_load_id.in_(own), TimetableEntry.weekday == today.isoweekday()))
+        school_day = not holiday and teaches_today and any(s <= today <= e for s, e in periods)
+        today_lessons = await session.scalar(select(func.count()).select_from(Lesson).where(
+            Lesson.teacher_id == teacher, Lesson.on_date == today))
+        if school_day:
+            assert today_lessons == teaches_today
+        marks = await session.scalar(select(func.count()).select_from(Mark).join(Lesson, Lesson.id == Mark.lesson_id)
+                                     .where(Lesson.teaching_load_id.in_(own)))
+        if any(s <= today - timedelta(days=7) and today <= e for s, e in periods):
+            assert marks, "the teacher's journal has marks of the past weeks"
 
 
 async def test_demo_region_is_filled_once(db: Database, settings: Settings) -> None:
@@ -192,7 +242,7 @@ async def test_demo_region_is_filled_once(db: Database, settings: Settings) -> N
 
     for school in schools:
         assert school.schema_name
-        await _check_school(db, school.slug, school.schema_name)
+        await _check_school(db, school.slug, school.schema_name, school.time_zone)
 
     # Every login has a password that verifies, and memberships carry the roles.
     assert all(login.password for login in info.logins)
