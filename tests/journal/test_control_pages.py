@@ -106,6 +106,7 @@ async def test_the_finals_sheet_shows_the_weighted_average_and_saves_period_mark
     assert "<strong>4.33</strong>" in row.group(1)  # (5·2 + 3·1) / 3
     assert "= 4.33 по 2 отм. (сумма весов 3.00)" in row.group(1)
     assert "<td>4</td>" in row.group(1)  # the suggested mark
+    assert "<h1>Отметки за период: Математика, 5А: " in page.text
     assert "Отметки за период ставятся с" in page.text
     assert ">н/а</option>" in page.text
     deputy = await people.deputy.get(url)  # the period of today by default
@@ -131,3 +132,35 @@ async def test_the_finals_sheet_shows_the_weighted_average_and_saves_period_mark
     async with school_writes(db, journal.school.schema) as s:
         assert await s.scalar(select(func.count()).select_from(FinalMark)) == 1
         assert await s.scalar(select(func.count()).select_from(JournalGrant)) == 0
+
+
+async def test_a_correction_permit_for_a_closed_period_is_given_on_the_page(db: Database, journal: JournalSchool,
+                                                                           people: Clients) -> None:
+    async with school_writes(db, journal.school.schema) as s:
+        first = await s.scalar(select(StudyPeriod).where(StudyPeriod.kind != "year", StudyPeriod.grade_from <= 5,
+                                                         StudyPeriod.grade_to >= 5)
+                               .order_by(StudyPeriod.start_date).limit(1))
+        assert first is not None
+        first.closed_at = datetime.now(UTC)
+        period_id, name = first.id, first.name
+    page = await people.deputy.get(control(journal, "/grants"))
+    assert f'<option value="{period_id}">{name}' in page.text
+    form = {"teaching_load_id": str(journal.maths), "study_period_id": str(period_id),
+            "teacher_id": str(journal.teacher), "reason": "Пересдача контрольной"}
+
+    too_long = await people.deputy.post(control(journal, "/permits"), data={
+        **form, "valid_until": (journal.today + timedelta(days=40)).isoformat()})
+    assert too_long.status_code == 422
+    assert "Разрешение действует от сегодняшнего дня до" in too_long.text
+    no_date = await people.deputy.post(control(journal, "/permits"), data={**form, "valid_until": ""})
+    assert no_date.status_code == 422
+    assert "Укажите срок действия (дата)." in no_date.text
+
+    given = await people.deputy.post(control(journal, "/permits"), data={
+        **form, "valid_until": (journal.today + timedelta(days=5)).isoformat()}, follow_redirects=False)
+    assert given.status_code == 303, given.text
+    listed = await people.deputy.get(given.headers["location"])
+    assert "Разрешение на исправление выдано." in listed.text
+    assert "Пересдача контрольной" in listed.text
+    assert (journal.today + timedelta(days=5)).strftime("%d.%m.%Y") in listed.text
+    assert (await people.teacher.post(control(journal, "/permits"), data=form)).status_code == 403
