@@ -49,32 +49,45 @@ PERMISSIONS: dict[str, str] = {
     "invites.manage": "Выдача пригласительных кодов",
     "audit.read": "Просмотр журнала изменений",
     "compromise.manage": "Обработка компрометации учётных данных",
+    "messages.read": "Школьная почта: чтение своих сообщений",
+    "messages.to_staff": "Школьная почта: писать сотрудникам школы",
+    "messages.to_families": "Школьная почта: писать ученикам и родителям",
+    "messages.announce": "Объявления родителям класса",
+    "surveys.answer": "Участие в опросах",
+    "surveys.manage": "Создание опросов и просмотр результатов",
+    "access.manage": "Заявления родителей на доступ, согласия на обработку персональных данных",
+    "support.manage": "Обращения в поддержку и запросы на восстановление пароля",
 }
 
 # Permissions a family role may never be given, whatever the school's administrator edits (R-ROLE-4).
 STAFF_ONLY = frozenset({
     "people.read", "structure.manage", "journal.read_own", "journal.read_class", "journal.read_all", "journal.write",
     "journal.correct_closed", "users.manage", "roles.manage", "invites.manage", "audit.read", "compromise.manage",
+    "messages.to_families", "messages.announce", "surveys.manage", "access.manage", "support.manage",
 })
 
-_STAFF_BASE = ("school.view", "structure.read")
+_STAFF_BASE = ("school.view", "structure.read", "messages.read", "messages.to_staff", "messages.to_families",
+               "surveys.answer")
+_FAMILY_BASE = ("school.view", "messages.read", "messages.to_staff", "surveys.answer")
 
 DEFAULT_ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "administrator": (*_STAFF_BASE, "people.read", "journal.read_all", "users.manage", "roles.manage",
-                      "invites.manage", "audit.read", "compromise.manage", "structure.manage"),
-    "director": (*_STAFF_BASE, "people.read", "journal.read_all", "audit.read"),
+                      "invites.manage", "audit.read", "compromise.manage", "structure.manage", "messages.announce",
+                      "surveys.manage", "access.manage", "support.manage"),
+    "director": (*_STAFF_BASE, "people.read", "journal.read_all", "audit.read", "messages.announce",
+                 "surveys.manage"),
     "deputy_head": (*_STAFF_BASE, "people.read", "journal.read_all", "journal.correct_closed", "audit.read",
-                    "structure.manage"),
-    "teacher": (*_STAFF_BASE, "journal.read_own", "journal.write"),
-    "class_teacher": (*_STAFF_BASE, "people.read", "journal.read_class"),
-    "secretary": (*_STAFF_BASE, "people.read", "invites.manage"),
+                    "structure.manage", "messages.announce", "surveys.manage"),
+    "teacher": (*_STAFF_BASE, "journal.read_own", "journal.write", "surveys.manage"),
+    "class_teacher": (*_STAFF_BASE, "people.read", "journal.read_class", "messages.announce"),
+    "secretary": (*_STAFF_BASE, "people.read", "invites.manage", "access.manage"),
     "social_pedagogue": (*_STAFF_BASE, "people.read"),
     "psychologist": (*_STAFF_BASE, "people.read"),
     "nurse": (*_STAFF_BASE,),
     "librarian": (*_STAFF_BASE,),
-    "student": ("school.view", "diary.read_own"),
-    "parent": ("school.view", "diary.read_own"),
-    "parent_committee": ("school.view",),
+    "student": (*_FAMILY_BASE, "diary.read_own"),
+    "parent": (*_FAMILY_BASE, "diary.read_own"),
+    "parent_committee": _FAMILY_BASE,
 }
 
 

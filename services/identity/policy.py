@@ -43,6 +43,12 @@ def needs(permission: str, *or_any_of: str) -> dict[str, Any]:
     return {"policy": "school", "permission": permission, "any_of": (permission, *or_any_of)}
 
 
+def journal_read() -> dict[str, Any]:
+    """The policy of routes that show a journal: its teacher, its class teacher or the administration; the
+    handler narrows it to the journals the caller may read (`may_read_journal`)."""
+    return needs("journal.read_own", "journal.read_class", "journal.read_all")
+
+
 def route_permissions(opt: dict[str, Any]) -> tuple[str, ...]:
     """The permissions any one of which lets a caller through a school route."""
     return tuple(opt.get("any_of") or (opt["permission"],))

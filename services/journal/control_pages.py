@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.calendar.service import ru_date
 from services.errors import RuleError
-from services.identity.policy import Principal, needs, provide_principal
+from services.identity.policy import Principal, journal_read, needs, provide_principal
 from services.journal import control_forms as cf
 from services.journal import finals, grants, history, queries
 from services.journal.scope import Writer, clean_reason, lesson_scope
@@ -52,7 +52,7 @@ class JournalControlPages(Controller):
 
     # The sheet is the teacher's and the deputy head's: the route asks for a staff member, and the journal's own
     # read rule (own load, grant, class, or all journals) decides, as the API's `readable_load` does.
-    @get("/loads/{load_id:int}/finals", opt=needs("structure.read"))
+    @get("/loads/{load_id:int}/finals", opt=journal_read())
     async def final_sheet(self, *, school: NamedDependency[SchoolRecord], session: NamedDependency[AsyncSession],
                           principal: NamedDependency[Principal], load_id: FromPath[int],
                           period_id: FromQuery[int | None] = None, done: FromQuery[str | None] = None) -> Template:

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.errors import OutOfScope
 from services.files.storage import FileMissing, FileStorage, require_storage
-from services.identity.policy import Principal, needs, provide_principal
+from services.identity.policy import Principal, journal_read, needs, provide_principal
 from services.journal import files, finals, grants, history, queries, service, timeliness
 from services.journal.schemas import (
     AttendanceIn,
@@ -61,7 +61,7 @@ from services.runtime import Runtime
 from tenants.registry import SchoolRecord
 from tenants.routing import SCHOOL_DEPENDENCIES
 
-READ = needs("journal.read_own", "journal.read_class", "journal.read_all")
+READ = journal_read()
 MultiPart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 
 

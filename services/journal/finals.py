@@ -108,7 +108,7 @@ def _name(p: Person) -> str:
 
 async def _period_of_load(session: AsyncSession, load: TeachingLoad, period_id: int) -> tuple[StudyPeriod, int]:
     period = await session.get(StudyPeriod, period_id)
-    if period is None or period.academic_year_id != load.academic_year_id:
+    if period is None or period.academic_year_id != load.academic_year_id or period.kind == "year":
         raise JournalNotFound("Учебный период не найден в году этого журнала.")
     grade = await load_grade(session, load, period.start_date)
     if grade is None or not period.grade_from <= grade <= period.grade_to:

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.calendar.models import StudyPeriod
 from services.calendar.service import ru_date
 from services.journal.models import CorrectionPermit, JournalGrant
-from services.journal.scope import JournalError, JournalNotFound, clean_reason
+from services.journal.scope import JournalError, JournalNotFound, clean_reason, load_grade
 from services.structure.models import Person, TeachingLoad
 from services.timetable.models import Lesson
 
@@ -67,6 +67,10 @@ async def permit_correction(session: AsyncSession, *, teaching_load_id: int, stu
     if period is None:
         raise JournalNotFound("Учебный период не найден.")
     await _staff(session, teacher_id)
+    grade = await load_grade(session, load, period.start_date)
+    if period.academic_year_id != load.academic_year_id or grade is None or not (
+            period.grade_from <= grade <= period.grade_to):
+        raise JournalError(f"Период «{period.name}» не относится к этому журналу.")
     problems = []
     if period.closed_at is None:
         problems.append(f"Период «{period.name}» не закрыт: разрешение не нужно.")
