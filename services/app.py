@@ -28,6 +28,8 @@ from services.calendar.controllers import CalendarController
 from services.calendar.pages import SetupPages
 from services.config import Settings, load_settings
 from services.db import Database, create_engine
+from services.diary.controllers import ChildrenController, DiaryController
+from services.diary.pages import ChildrenPages, DiaryPages
 from services.errors import problem_response
 from services.files.storage import storage_from_settings
 from services.grading.controllers import GradingController
@@ -143,6 +145,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             SchoolAdminController, InvitePages, UserPages,
             CalendarController, SetupPages, GradingController, GradingPages,
             JournalController, JournalPages, JournalControlPages,
+            DiaryController, ChildrenController, DiaryPages, ChildrenPages,
         ],
         guards=[authorize],
         csrf_config=CSRFConfig(
