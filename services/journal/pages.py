@@ -66,6 +66,11 @@ async def _refused(session: AsyncSession, school: SchoolRecord, principal: Princ
                               errors=exc.messages, failed=form, form=data or {})
 
 
+def _writer(principal: Principal, school: SchoolRecord, data: dict[str, Any]) -> Writer:
+    """The writer of a form: the optional «Причина исправления» field is the reason of a correction."""
+    return Writer(principal, school, clean_reason(field(data, "reason")))
+
+
 def _back(school: SchoolRecord, lesson_id: int, done: str) -> Redirect:
     return Redirect(f"/s/{school.slug}/journal/lessons/{lesson_id}?done={done}", status_code=303)
 
@@ -96,7 +101,7 @@ class JournalPages(Controller):
                       principal: NamedDependency[Principal], lesson_id: FromPath[int], data: Form) -> Response[Any]:
         try:
             no_homework = field(data, "no_homework") in ("on", "true", "1")
-            await service.save_content(session, Writer(principal, school), lesson_id, service.LessonContent(
+            await service.save_content(session, _writer(principal, school, data), lesson_id, service.LessonContent(
                 field(data, "topic"), field(data, "covered"), field(data, "homework"), no_homework,
                 int_field(data, "plan_topic_id", "тему плана", required=False)))
         except RuleError as exc:
@@ -109,7 +114,7 @@ class JournalPages(Controller):
                          data: Form) -> Response[Any]:
         try:
             view = await _readable_lesson(principal, session, lesson_id)
-            writer = Writer(principal, school, clean_reason(field(data, "reason")))
+            writer = _writer(principal, school, data)
             await service.set_attendance(session, writer, lesson_id, presences(view, data))
         except RuleError as exc:
             return await _refused(session, school, principal, lesson_id, exc=exc, form="attendance", data=data)
@@ -124,7 +129,7 @@ class JournalPages(Controller):
             value = field(data, "value")
             if not value:
                 raise JournalError("Выберите отметку.")
-            await service.add_mark(session, Writer(principal, school), lesson_id, service.MarkDraft(
+            await service.add_mark(session, _writer(principal, school, data), lesson_id, service.MarkDraft(
                 student, value, int_field(data, "work_kind_id", "вид работы", required=False),
                 field(data, "comment")))
         except RuleError as exc:
@@ -137,7 +142,7 @@ class JournalPages(Controller):
                          data: Form) -> Response[Any]:
         try:
             view = await _readable_lesson(principal, session, lesson_id)
-            writer = Writer(principal, school)
+            writer = _writer(principal, school, data)
             for row in view.students:
                 sid = row.student.id
                 if f"homework_{sid}" not in data:
@@ -165,7 +170,7 @@ class JournalPages(Controller):
             if len(content) > limit:
                 raise JournalError(f"Файл больше {limit // (1024 * 1024)} МБ.", status_code=413)
             await files.attach(
-                session, Writer(principal, school), runtime.storage, lesson_id=lesson_id,
+                session, _writer(principal, school, data), runtime.storage, lesson_id=lesson_id,
                 student_id=int_field(data, "student_id", "ученика", required=False),
                 filename=getattr(upload, "filename", "") or "", data=content,
                 content_type=getattr(upload, "content_type", "") or "application/octet-stream", max_bytes=limit)
