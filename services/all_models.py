@@ -6,10 +6,12 @@ from services.db import PlatformBase, SchoolBase
 from services.grading import models as grading_models
 from services.identity import models as identity_models
 from services.journal import models as journal_models
+from services.messages import models as messages_models
 from services.outbox import models as outbox_models
 from services.plan import models as plan_models
 from services.region import models as region_models
 from services.structure import models as structure_models
+from services.surveys import models as surveys_models
 from services.timetable import models as timetable_models
 
 __all__ = [
@@ -20,9 +22,11 @@ __all__ = [
     "grading_models",
     "identity_models",
     "journal_models",
+    "messages_models",
     "outbox_models",
     "plan_models",
     "region_models",
     "structure_models",
+    "surveys_models",
     "timetable_models",
 ]
