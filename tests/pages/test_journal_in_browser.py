@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -16,10 +16,11 @@ from sqlalchemy import insert, select
 
 from services.db import Database
 from services.files.storage import FileStorage
+from services.grading.models import WorkKind
 from services.identity.models import Account, Membership
 from services.identity.passwords import hash_password
 from services.journal.models import Attendance, HomeworkFile, LessonRecord, Mark
-from tests.conftest import MakeSchool
+from tests.conftest import MakeSchool, school_writes
 from tests.journal.conftest import JournalSchool, build_journal_school
 
 PASSWORD = "Учитель-2026-пароль"
@@ -41,6 +42,17 @@ async def journal(db: Database, make_school: MakeSchool) -> JournalSchool:
     return await build_journal_school(db, make_school)
 
 
+async def sign_in_browser(browser: Any, server_url: str, journal: JournalSchool, login: str) -> tuple[Any, Any]:
+    context = await browser.new_context(base_url=server_url, locale="ru-RU")
+    page = await context.new_page()
+    await page.goto(f"/s/{journal.slug}/journal")
+    await page.get_by_label("Логин").fill(login)
+    await page.get_by_label("Пароль").fill(PASSWORD)
+    await page.get_by_role("button", name="Войти").click()
+    await page.wait_for_url(f"**/s/{journal.slug}/**")
+    return context, page
+
+
 def cell(page: Any, lesson: int, student: int) -> Any:
     return page.locator(f'input.cell[data-lesson="{lesson}"][data-student="{student}"]')
 
@@ -51,14 +63,8 @@ async def test_a_teacher_keeps_the_journal_of_a_lesson_in_the_browser(
     login = await teacher_account(db, journal)
     today, yesterday = journal.lessons["today"], journal.lessons["yesterday"]
     present, ill = journal.students[0], journal.students[1]  # students[2] left 10 days ago
-    context = await browser.new_context(base_url=server_url, locale="ru-RU")
-    page = await context.new_page()
     base = f"/s/{journal.slug}"
-    await page.goto(f"{base}/journal")
-    await page.get_by_label("Логин").fill(login)
-    await page.get_by_label("Пароль").fill(PASSWORD)
-    await page.get_by_role("button", name="Войти").click()
-    await page.wait_for_url(f"**{base}/**")
+    context, page = await sign_in_browser(browser, server_url, journal, login)
     if not page.url.rstrip("/").endswith("/journal"):
         await page.goto(f"{base}/journal")
 
@@ -153,3 +159,40 @@ async def test_a_teacher_keeps_the_journal_of_a_lesson_in_the_browser(
         assert (record.topic, record.homework, record.attendance_taken) == ("Сложение дробей", "№ 112, 115", True)
         stored = (await session.execute(select(HomeworkFile.filename, HomeworkFile.size))).all()
         assert stored == [("задание.pdf", len(PDF))]
+
+
+async def test_correcting_an_earlier_days_mark_in_the_grid_asks_for_the_reason(
+    db: Database, server_url: str, journal: JournalSchool, browser: Any
+) -> None:
+    login = await teacher_account(db, journal)
+    yesterday, student = journal.lessons["yesterday"], journal.students[0]
+    async with school_writes(db, journal.school.schema) as session:
+        kind = await session.scalar(select(WorkKind.id).where(WorkKind.active).limit(1))
+        session.add(Mark(lesson_id=yesterday, student_id=student, work_kind_id=kind, value="3",
+                         author_id=journal.teacher, created_at=datetime.now(UTC) - timedelta(days=2)))
+    context, page = await sign_in_browser(browser, server_url, journal, login)
+    answers = [None, "Ошибка при вводе"]  # first the teacher cancels the question, then answers it
+    asked: list[str] = []
+
+    async def answer(dialog: Any) -> None:
+        asked.append(dialog.message)
+        reply = answers.pop(0)
+        await (dialog.dismiss() if reply is None else dialog.accept(reply))
+
+    page.on("dialog", answer)
+    start = (journal.today - timedelta(days=3)).isoformat()
+    await page.goto(f"/s/{journal.slug}/journal/loads/{journal.maths}?start={start}")
+    target = cell(page, yesterday, student)
+    await expect(target).to_have_value("3")
+    await target.click()
+    await page.keyboard.type("4")
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#grid-message")).to_contain_text("укажите причину")
+    await expect(target).to_be_focused()
+    await page.keyboard.type("4")
+    await page.keyboard.press("Enter")
+    await expect(target).to_have_attribute("data-saved", "4")
+    assert asked == ["Причина исправления", "Причина исправления"]
+    await context.close()
+    async with db.transaction(journal.school.schema) as session:
+        assert (await session.execute(select(Mark.value))).scalars().all() == ["4"]
