@@ -409,8 +409,8 @@ class Result:
 Request = Callable[[httpx.AsyncClient, int], Awaitable[httpx.Response]]
 
 
-async def run_scenario(name: str, clients: list[httpx.AsyncClient], requests: list[Request],
-                       seconds: float, warmup: float) -> Result:
+async def run_scenario(name: str, clients: list[httpx.AsyncClient], requests: list[Request],  # noqa: PLR0917
+                       seconds: float, warmup: float, think: float) -> Result:
     result = Result(name)
     counters = [0] * len(clients)
 
@@ -432,9 +432,13 @@ async def run_scenario(name: str, clients: list[httpx.AsyncClient], requests: li
             result.errors += 1
             result.first_error = result.first_error or problem
 
+    pace = random.Random(len(clients))
+
     async def loop(i: int, until: float, record: bool) -> None:
         while time.perf_counter() < until:
             await one(i, record)
+            if think:
+                await asyncio.sleep(think * pace.uniform(0.5, 1.5))
 
     t0 = time.perf_counter()
     await asyncio.gather(*(loop(i, t0 + warmup, False) for i in range(len(clients))))
@@ -471,13 +475,14 @@ def scenarios(school: BenchSchool) -> dict[str, list[Request]]:
             "attendance": [attendance(t) for t in school.teachers]}
 
 
-async def measure(url: str, school: BenchSchool, seconds: float, warmup: float, clients_n: int) -> list[Result]:
+async def measure(url: str, school: BenchSchool, seconds: float, warmup: float, clients_n: int,  # noqa: PLR0917
+                  think: float = 0.0) -> list[Result]:
     teachers = school.teachers[:clients_n]
     clients = list(await asyncio.gather(*(sign_in(url, t.login) for t in teachers)))
     try:
         results = []
         for name, requests in scenarios(school).items():
-            results.append(await run_scenario(name, clients, requests[:clients_n], seconds, warmup))
+            results.append(await run_scenario(name, clients, requests[:clients_n], seconds, warmup, think))
         return results
     finally:
         await asyncio.gather(*(c.aclose() for c in clients))
@@ -546,15 +551,18 @@ def bench(database_url: str, redis_url: str, args: argparse.Namespace, folder: P
     environ = {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "REDIS_NAMESPACE": namespace,
                "JOURNAL_SECRET_KEY": secrets.token_hex(32), "JOURNAL_DATA_DIR": str(folder)}
     clients = min(args.clients or args.teachers, args.teachers)
-    print(f"\ncores: {os.cpu_count()}; {clients} concurrent clients, {args.seconds:g} s per scenario after "
-          f"{args.warmup:g} s warm-up; the load generator (this process, httpx) shares the cores with uvicorn and "
-          "PostgreSQL, so the figures include its CPU time", flush=True)
+    pacing = (f"each waits {args.think:g} s (±50 %) between requests" if args.think else
+              "each sends its next request as soon as the last is answered (saturation: latency ≈ clients / "
+              "throughput)")
+    print(f"\ncores: {os.cpu_count()}; {clients} concurrent clients, {pacing}; {args.seconds:g} s per scenario "
+          f"after {args.warmup:g} s warm-up; the load generator (this process, httpx) shares the cores with uvicorn "
+          "and PostgreSQL, so the figures include its CPU time", flush=True)
     try:
         for workers in args.workers:
             server = start_server(environ, workers, folder, None)
             load_before = _load()
             try:
-                results = asyncio.run(measure(server.url, school, args.seconds, args.warmup, clients))
+                results = asyncio.run(measure(server.url, school, args.seconds, args.warmup, clients, args.think))
             finally:
                 server.stop()
             print(f"\nuvicorn --workers {workers} (load average before/after: {load_before} / {_load()}):")
@@ -582,6 +590,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--warmup", type=float, default=3, help="seconds of load before measuring each scenario")
     parser.add_argument("--clients", type=int, default=0, help="concurrent clients (default: one per teacher)")
+    parser.add_argument("--think", type=float, default=0.0,
+                        help="seconds a client waits between requests (default 0: back to back)")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="uvicorn worker processes to try")
     parser.add_argument("--profile", action="store_true", help="also count SQL per request and profile the server")
     args = parser.parse_args()
