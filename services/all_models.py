@@ -1,5 +1,6 @@
 """Imports every model module so the two metadata objects are complete (migration checks, tooling)."""
 
+from services.access import models as access_models  # noqa: F401
 from services.audit import models as audit_models
 from services.calendar import models as calendar_models
 from services.db import PlatformBase, SchoolBase
@@ -11,6 +12,7 @@ from services.outbox import models as outbox_models
 from services.plan import models as plan_models
 from services.region import models as region_models
 from services.structure import models as structure_models
+from services.support import models as support_models  # noqa: F401
 from services.surveys import models as surveys_models
 from services.timetable import models as timetable_models
 

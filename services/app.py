@@ -24,6 +24,8 @@ from services import (
     all_models,  # noqa: F401 - every table known before the first flush
     audit,
 )
+from services.access.controllers import AccessController
+from services.access.pages import AccessPages, ConsentPages, PublicAccessPages
 from services.calendar.controllers import CalendarController
 from services.calendar.pages import SetupPages
 from services.config import Settings, load_settings
@@ -54,6 +56,7 @@ from services.runtime import Runtime
 from services.structure.controllers import StructureController
 from services.structure.groups_pages import GroupPages
 from services.structure.pages import SchoolPages
+from services.support.controllers import SupportController, SupportPages, SupportQueuePages
 from services.telemetry import (
     configure_logging,
     new_request_id,
@@ -146,6 +149,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CalendarController, SetupPages, GradingController, GradingPages,
             JournalController, JournalPages, JournalControlPages,
             DiaryController, ChildrenController, DiaryPages, ChildrenPages,
+            AccessController, AccessPages, ConsentPages, PublicAccessPages,
+            SupportController, SupportPages, SupportQueuePages,
         ],
         guards=[authorize],
         csrf_config=CSRFConfig(
