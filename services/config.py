@@ -89,6 +89,10 @@ class OutboundSettings:
     file_max_bytes: int = env("FILE_MAX_BYTES", 20 * 1024 * 1024, "largest file a person may upload, in bytes")
     smtp_host: str | None = env("SMTP_HOST", None, "outgoing mail server")
     smtp_port: int = env("SMTP_PORT", 25, "outgoing mail server port")
+    smtp_from: str = env("SMTP_FROM", "noreply@localhost", "sender address of the notification mail")
+    smtp_username: str = env("SMTP_USERNAME", "", "login at the outgoing mail server; empty means none")
+    smtp_password: str = env("SMTP_PASSWORD", "", "password at the outgoing mail server")
+    smtp_starttls: bool = env("SMTP_STARTTLS", False, "upgrade the mail connection with STARTTLS")
     oidc_issuers: tuple[str, ...] = env("OIDC_ISSUERS", (), "comma-separated OpenID Connect issuers")
     otlp_endpoint: str | None = env("OTEL_EXPORTER_OTLP_ENDPOINT", None, "OpenTelemetry collector (OTLP/HTTP)")
 

@@ -15,6 +15,7 @@ runs its work through `run_once`, keyed by the outbox event id.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -37,6 +38,8 @@ from services import (
 from services.config import load_settings
 from services.db import Database, create_engine
 from services.journal import timeliness
+from services.notifications import mailer
+from services.notifications import service as notifications
 from services.region.models import School
 from services.telemetry import configure_logging, setup_telemetry
 from tenants.registry import SchoolRecord
@@ -204,6 +207,43 @@ async def journal_entry_saved(*, event_id: int, school_id: int | None = None, le
         if school is None:
             return
         await judge_timeliness(school, lesson_id, student_id)
+        await notify_guardians(school, event_id, {**payload, "lesson_id": lesson_id, "student_id": student_id})
 
     if not await run_once("journal.entry_saved", event_id, handle):
         logger.info("journal.entry_saved: event %s already handled, skipped", event_id)
+
+
+async def notify_guardians(school: SchoolRecord, event_id: int, payload: dict[str, Any]) -> None:
+    """R-COM-2: the student's guardians hear of a mark or an absence as each chose (`services.notifications`);
+    letters due now go to `notifications.send_mail` at once, the rest when the scheduler finds them due."""
+    async with database().transaction(school.schema) as session:
+        audit.set_actor(session, audit.Actor.system("notifications"))
+        due = await notifications.notify_entry(session, event_id=event_id, payload=payload,
+                                               time_zone=school.time_zone, now=datetime.now(UTC))
+    await hand_over_mail(school.id, due)
+
+
+async def hand_over_mail(school_id: int, mail_ids: list[int]) -> None:
+    """Queue letters for `notifications.send_mail`. With Redis unreachable they stay leased in the database and
+    the scheduler hands them over again when the lease ends: the row, not the message, is the truth."""
+    for mail_id in mail_ids:
+        try:
+            await asyncio.to_thread(send_mail.send, school_id=school_id, mail_id=mail_id)
+        except Exception as exc:
+            logger.warning("notification mail %s of school %s not queued: %s; the scheduler retries it", mail_id,
+                           school_id, type(exc).__name__)
+            return
+
+
+@dramatiq.actor(actor_name="notifications.send_mail", max_retries=3, min_backoff=5_000, max_backoff=60_000,
+                time_limit=120_000)
+async def send_mail(*, school_id: int, mail_id: int) -> None:
+    """Send one queued letter (`services.notifications.mailer.send_queued`). Safe to run twice: the row is locked
+    and marked sent. A failed attempt is recorded on the row with its backoff and not raised: the scheduler
+    re-sends due letters, so Dramatiq's own retries are only for errors of the database."""
+    school = await active_school(school_id)
+    if school is None:
+        return
+    async with database().transaction(school.schema) as session:
+        audit.set_actor(session, audit.Actor.system("notifications"))
+        await mailer.send_queued(session, settings.outbound, mail_id, now=datetime.now(UTC))

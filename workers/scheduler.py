@@ -4,6 +4,8 @@ Every second it relays the outbox to Dramatiq and records its own heartbeat; eve
 `system.heartbeat` event to the outbox, so the worker's heartbeat proves the whole path a real event takes.
 Every 10 minutes (the first time shortly after start) it scans every active school's previous days for journal
 entries missing past their deadline (`scan_lateness`, R-REP-2).
+Every 30 s it composes the notification digests that are due and hands the due, unsent notification letters
+(new, past quiet hours, or failed earlier and past their backoff) to `notifications.send_mail` (R-COM-2).
 Running two schedulers is safe (the relay locks rows with SKIP LOCKED); it only doubles the heartbeat events.
 """
 
@@ -27,6 +29,7 @@ from services import audit
 from services.config import ConfigError, Settings, load_settings
 from services.db import Database, create_engine
 from services.journal import timeliness
+from services.notifications import service as notifications
 from services.outbox.service import add_event
 from services.region.models import School
 from services.telemetry import configure_logging, setup_telemetry
@@ -46,6 +49,44 @@ LATENESS_FIRST_AFTER_S = 15
 # Days before the school's today that the lateness scan looks at: the day just ended, and two more so that a
 # scheduler down for a day, or a homework deadline of up to 48 hours, still gets judged.
 LATENESS_DAYS = 3
+NOTIFY_EVERY_S = 30
+NOTIFY_FIRST_AFTER_S = 5
+
+
+MailSender = Callable[[int, int], object]
+"""(school id, mail id) → queue the letter for `notifications.send_mail` (blocking: called in a thread)."""
+
+
+async def notifications_for_school(db: Database, school_id: int, schema: str, time_zone: str, send: MailSender,
+                                   *, now: datetime | None = None) -> list[int]:
+    """Compose the school's due digests and lease its due letters in one transaction, then queue them; the ids
+    queued. A letter that could not be queued (Redis down) stays leased and comes back when its lease ends."""
+    moment = now or datetime.now(UTC)
+    async with db.transaction(schema) as session:
+        audit.set_actor(session, audit.Actor.system("notifications"))
+        await notifications.compose_digests(session, time_zone=time_zone, now=moment)
+        due = await notifications.lease_due_mails(session, now=moment)
+    queued = []
+    for mail_id in due:
+        await asyncio.to_thread(send, school_id, mail_id)
+        queued.append(mail_id)
+    return queued
+
+
+async def scan_notifications(db: Database, send: MailSender, *, now: datetime | None = None) -> int:
+    """`notifications_for_school` for every active school; a failing school is logged and skipped. How many
+    letters were queued."""
+    async with db.transaction() as session:
+        schools = (await session.execute(
+            select(School.id, School.schema_name, School.time_zone)
+            .where(School.status == "active", School.schema_name.is_not(None)).order_by(School.id))).all()
+    queued = 0
+    for school_id, schema, time_zone in schools:
+        try:
+            queued += len(await notifications_for_school(db, school_id, schema, time_zone, send, now=now))
+        except Exception as exc:
+            logger.warning("notifications pass failed for school %s: %s", school_id, type(exc).__name__)
+    return queued
 
 
 async def scan_lateness(db: Database, *, now: datetime | None = None) -> int:
@@ -123,6 +164,15 @@ class Jobs:
         else:
             logger.info("lateness scan: %d indicators added", added)
 
+    async def notifications(self, send: MailSender) -> None:
+        try:
+            queued = await scan_notifications(self.db, send)
+        except Exception:
+            logger.exception("notifications pass failed")
+        else:
+            if queued:
+                logger.info("notifications pass: %d letters queued", queued)
+
     async def _mark_alive(self) -> None:
         key = f"{self.settings.redis.namespace}:heartbeat:scheduler"
         try:
@@ -153,6 +203,17 @@ async def run(settings: Settings) -> None:
     scheduler.add_job(jobs.tracked(jobs.lateness), "interval", seconds=LATENESS_EVERY_S, id="lateness-scan",
                       name="lateness-scan", max_instances=1, coalesce=True,
                       next_run_time=now + timedelta(seconds=LATENESS_FIRST_AFTER_S))
+
+
+    def send_mail(school_id: int, mail_id: int) -> None:
+        actors.send_mail.send(school_id=school_id, mail_id=mail_id)
+
+    async def notifications_pass() -> None:
+        await jobs.notifications(send_mail)
+
+    scheduler.add_job(jobs.tracked(notifications_pass), "interval", seconds=NOTIFY_EVERY_S, id="notifications",
+                      name="notifications", max_instances=1, coalesce=True,
+                      next_run_time=now + timedelta(seconds=NOTIFY_FIRST_AFTER_S))
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
