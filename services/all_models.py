@@ -8,6 +8,7 @@ from services.grading import models as grading_models
 from services.identity import models as identity_models
 from services.journal import models as journal_models
 from services.messages import models as messages_models
+from services.notifications import models as notifications_models  # noqa: F401
 from services.outbox import models as outbox_models
 from services.plan import models as plan_models
 from services.region import models as region_models
