@@ -49,6 +49,7 @@ from services.imports.controllers import ImportController
 from services.imports.pages import ImportPages
 from services.journal.control_pages import JournalControlPages
 from services.journal.controllers import JournalController
+from services.journal.pages import JournalPages
 from services.messages.controllers import MessagesController
 from services.messages.pages import MessagePages
 from services.plan.controllers import PlanController
@@ -56,9 +57,10 @@ from services.plan.pages import PlanPages
 from services.runtime import Runtime
 from services.structure.controllers import StructureController
 from services.structure.groups_pages import GroupPages
+from services.structure.pages import SchoolPages
+from services.support.controllers import SupportController, SupportPages, SupportQueuePages
 from services.surveys.controllers import SurveysController
 from services.surveys.pages import SurveyPages
-from services.support.controllers import SupportController, SupportPages, SupportQueuePages
 from services.telemetry import (
     configure_logging,
     new_request_id,
@@ -150,6 +152,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             SchoolAdminController, InvitePages, UserPages,
             CalendarController, SetupPages, GradingController, GradingPages,
             JournalController, JournalPages, JournalControlPages,
+            DiaryController, ChildrenController, DiaryPages, ChildrenPages,
             MessagesController, MessagePages, SurveysController, SurveyPages,
             AccessController, AccessPages, ConsentPages, PublicAccessPages,
             SupportController, SupportPages, SupportQueuePages,
