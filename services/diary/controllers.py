@@ -8,7 +8,7 @@ from datetime import date
 from litestar import Controller, Response, get
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.diary import service
@@ -55,7 +55,7 @@ class DiaryController(Controller):
     @get("/week", opt=READ, summary="The student's week: lessons, changes, topics, homework, marks, absences")
     async def week(self, *, student_id: FromPath[int], session: NamedDependency[AsyncSession],
                    principal: NamedDependency[Principal], school: NamedDependency[SchoolRecord],
-                   week: date | None = None) -> Response[WeekOut]:
+                   week: FromQuery[date | None] = None) -> Response[WeekOut]:
         await readable_student(principal, session, student_id)
         monday = week_of(school, week)
         content = await service.week(session, student_id, monday)
@@ -65,7 +65,7 @@ class DiaryController(Controller):
     @get("/version", opt=READ, summary="A fingerprint of the week's entries: poll it, re-read the week on change")
     async def version(self, *, student_id: FromPath[int], session: NamedDependency[AsyncSession],
                       principal: NamedDependency[Principal], school: NamedDependency[SchoolRecord],
-                      week: date | None = None) -> Response[VersionOut]:
+                      week: FromQuery[date | None] = None) -> Response[VersionOut]:
         if not await may_read_student(principal, session, student_id):
             raise OutOfScope("Дневник этого ученика вам недоступен.")
         return Response(VersionOut(await service.week_version(session, student_id, week_of(school, week))),
@@ -75,7 +75,7 @@ class DiaryController(Controller):
          summary="Per subject of a period: marks, weighted average and how it is computed, forecast, final marks")
     async def subjects(self, *, student_id: FromPath[int], session: NamedDependency[AsyncSession],
                        principal: NamedDependency[Principal], school: NamedDependency[SchoolRecord],
-                       period_id: int | None = None) -> Response[SubjectsOut]:
+                       period_id: FromQuery[int | None] = None) -> Response[SubjectsOut]:
         await readable_student(principal, session, student_id)
         try:
             view = await service.subjects(session, student_id, school.today(), period_id)

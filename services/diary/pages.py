@@ -10,7 +10,7 @@ from typing import Any
 from litestar import Controller, Response, get
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -75,7 +75,7 @@ class DiaryPages(Controller):
     @get("/", opt=READ)
     async def week_page(self, student_id: FromPath[int], school: NamedDependency[SchoolRecord],
                         session: NamedDependency[AsyncSession], principal: NamedDependency[Principal],
-                        week: str | None = None) -> Template:
+                        week: FromQuery[str | None] = None) -> Template:
         await readable_student(principal, session, student_id)
         context = await _week_context(session, school, student_id, _parse_week(week))
         return Template("diary/week.html", context=context, headers=NO_STORE)
@@ -83,7 +83,7 @@ class DiaryPages(Controller):
     @get("/week", opt=READ)
     async def week_fragment(self, student_id: FromPath[int], school: NamedDependency[SchoolRecord],
                             session: NamedDependency[AsyncSession], principal: NamedDependency[Principal],
-                            week: str | None = None) -> Template:
+                            week: FromQuery[str | None] = None) -> Template:
         """The week alone, which an open page swaps in when the journal changed."""
         await readable_student(principal, session, student_id)
         context = await _week_context(session, school, student_id, _parse_week(week))
@@ -92,7 +92,7 @@ class DiaryPages(Controller):
     @get("/subjects", opt=READ)
     async def subjects_page(self, student_id: FromPath[int], school: NamedDependency[SchoolRecord],
                             session: NamedDependency[AsyncSession], principal: NamedDependency[Principal],
-                            period_id: str | None = None) -> Template:
+                            period_id: FromQuery[str | None] = None) -> Template:
         await readable_student(principal, session, student_id)
         chosen = int(period_id) if period_id and period_id.isdigit() else None
         try:
