@@ -73,6 +73,7 @@ class SessionStore:
             pipe.sadd(self._index(account_id), digest)
             pipe.expire(self._index(account_id), self.max_age_s)
             await pipe.execute()
+        self._remember(digest, data)
         return sid
 
     async def load(self, sid: str, idle_s: int) -> SessionData | None:

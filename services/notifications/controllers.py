@@ -15,7 +15,7 @@ from litestar import Controller, Response, get, post, put
 from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import Body, FromPath, FromQuery, JSONBody
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -114,7 +114,7 @@ class NotificationController(Controller):
     @put("/settings", opt=READ_OWN,
          summary="Save the parent's settings: e-mail (with consent), frequency per channel, quiet hours")
     async def put_settings(self, *, session: NamedDependency[AsyncSession], principal: NamedDependency[Principal],
-                           school: NamedDependency[SchoolRecord], data: SettingsIn) -> Response[SettingsOut]:
+                           school: NamedDependency[SchoolRecord], data: JSONBody[SettingsIn]) -> Response[SettingsOut]:
         guardian_id = own_guardian(principal)
         try:
             row = await service.save_setting(session, guardian_id, draft_of(data), datetime.now(UTC))

@@ -30,7 +30,7 @@ SMTP_TIMEOUT_S = 20.0
 @dataclass(frozen=True, slots=True)
 class Outcome:
     status: str
-    """"sent", "failed" or "skipped" (already sent, not due, or another delivery holds it)."""
+    """"sent", "failed" or "skipped" (already sent, or another delivery holds it)."""
     error: str | None = None
 
 
@@ -65,10 +65,14 @@ def _reason(exc: BaseException) -> str:
 
 
 async def send_queued(session: AsyncSession, outbound: OutboundSettings, mail_id: int, *, now: datetime) -> Outcome:
-    """Send letter `mail_id` if it is unsent and due; record the outcome on its row (in the caller's transaction)."""
+    """Send letter `mail_id` unless it went already; record the outcome on its row (in the caller's transaction).
+
+    When a letter is due (quiet hours, digests, backoff) is decided by whoever hands it over: the fan-out for a
+    letter due at once, the scheduler's pass for the others (`lease_due_mails`).
+    """
     mail = await session.scalar(select(NotificationMail).where(NotificationMail.id == mail_id)
                                 .with_for_update(skip_locked=True))
-    if mail is None or mail.sent_at is not None or mail.due_at > now:
+    if mail is None or mail.sent_at is not None:
         return Outcome("skipped")
     mail.attempts += 1
     try:
