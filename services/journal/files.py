@@ -23,6 +23,8 @@ async def attach(session: AsyncSession, writer: Writer, storage: FileStorage, *,
     """Store the file and record it on the lesson (for the class, or for one student)."""
     scope = await lesson_scope(session, lesson_id)
     await check_may_write(session, writer, scope)
+    if scope.lesson.status == "cancelled":
+        raise JournalError("Урок отменён: задание к нему не прикладывают.")
     if student_id is not None:
         await check_enrolled(session, scope, student_id)
     name = safe_filename(filename)

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.calendar.service import ru_date
 from services.errors import RuleError
 from services.files.storage import NOT_CONFIGURED
-from services.identity.policy import Principal, needs, provide_principal
+from services.identity.policy import Principal, journal_read, needs, provide_principal
 from services.journal import files, queries, service
 from services.journal.page_forms import (
     DONE,
@@ -90,7 +90,7 @@ class JournalPages(Controller):
             "previous": (day - timedelta(days=1)).isoformat(), "next": (day + timedelta(days=1)).isoformat(),
             "lessons": day_rows(lessons), "linked": principal.person_id is not None})
 
-    @get("/lessons/{lesson_id:int}", opt=needs("journal.read_own"))
+    @get("/lessons/{lesson_id:int}", opt=journal_read())
     async def lesson(self, school: NamedDependency[SchoolRecord], session: NamedDependency[AsyncSession],
                      principal: NamedDependency[Principal], lesson_id: FromPath[int],
                      done: FromQuery[str | None] = None) -> Template:
@@ -178,7 +178,7 @@ class JournalPages(Controller):
             return await _refused(session, school, principal, lesson_id, exc=exc, form="file")
         return _back(school, lesson_id, "file")
 
-    @get("/loads/{load_id:int}", opt=needs("journal.read_own"))
+    @get("/loads/{load_id:int}", opt=journal_read())
     async def grid(self, *, school: NamedDependency[SchoolRecord], session: NamedDependency[AsyncSession],
                    principal: NamedDependency[Principal], load_id: FromPath[int],
                    period_id: FromQuery[int | None] = None, start: FromQuery[str | None] = None,

@@ -46,14 +46,13 @@ async def _bells(session: AsyncSession) -> dict[int, tuple[time, time]]:
 async def my_day(session: AsyncSession, person_id: int, day: date) -> list[DayLesson]:
     """The teacher's lessons on `day`: their own (with the day's changes), those they substitute, and those of
     journals they hold a grant for."""
-    granted = select(JournalGrant.teaching_load_id).where(
-        JournalGrant.teacher_id == person_id, JournalGrant.valid_from <= day, JournalGrant.valid_to >= day)
+    granted = select(JournalGrant.lesson_id).where(JournalGrant.teacher_id == person_id)
     rows = await session.execute(
         select(Lesson, TeachingLoad, Subject.name)
         .join(TeachingLoad, TeachingLoad.id == Lesson.teaching_load_id)
         .join(Subject, Subject.id == TeachingLoad.subject_id)
         .where(Lesson.on_date == day, or_(Lesson.teacher_id == person_id, TeachingLoad.teacher_id == person_id,
-                                          and_(TeachingLoad.id.in_(granted), Lesson.teacher_id == person_id)))
+                                          Lesson.id.in_(granted)))
         .order_by(Lesson.lesson_number))
     found = list(rows.tuples())
     ids = [lesson.id for lesson, _, _ in found]
@@ -66,8 +65,8 @@ async def my_day(session: AsyncSession, person_id: int, day: date) -> list[DayLe
     bells = await _bells(session)
     result = []
     for lesson, load, subject in found:
-        role = ("own" if lesson.teacher_id == load.teacher_id else
-                "substitute" if lesson.teacher_id == person_id else "replaced")
+        role = ("substitute" if load.teacher_id != person_id else
+                "own" if lesson.teacher_id == person_id else "replaced")
         record = records.get(lesson.id)
         offered = None
         if record is None or not record.topic:

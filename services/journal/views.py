@@ -29,10 +29,11 @@ from services.journal.schemas import (
     RecordOut,
     StudentOut,
 )
-from services.journal.scope import JournalNotFound
+from services.journal.scope import JournalError, JournalNotFound
 from services.structure.models import TeachingLoad
 
 DEFAULT_SPAN = timedelta(days=30)
+MAX_SPAN_DAYS = 366
 
 
 def mark_out(m: Mark) -> MarkOut:
@@ -93,7 +94,10 @@ async def grid_range(session: AsyncSession, load: TeachingLoad, today: date, *, 
         return chosen.start_date, chosen.end_date, chosen
     if start is not None or end is not None:
         last = end or today
-        return start or last - DEFAULT_SPAN, last, None
+        first = start or last - DEFAULT_SPAN
+        if first > last or (last - first).days > MAX_SPAN_DAYS:
+            raise JournalError(f"Укажите даты по порядку, не больше чем на {MAX_SPAN_DAYS} дней.")
+        return first, last, None
     current = next((p for p in periods if p.start_date <= today <= p.end_date and p.kind != "year"), None)
     if current is not None:
         return current.start_date, current.end_date, current

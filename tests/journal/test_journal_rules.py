@@ -173,7 +173,8 @@ async def test_a_substitute_writes_with_the_grant_from_the_day_before_to_the_day
     assert outside.status_code == 403
     assert (await people.other_teacher.get(journal.api(f"/loads/{journal.maths}/grid"))).status_code == 200
     assert await _marks(db, journal) == [(today, a, "4", journal.other_teacher)]
-    # The teacher's own day shows the lesson; the substitute's day shows it once the timetable says so.
+    substitute_day = (await people.other_teacher.get(journal.api("/day"))).json()
+    assert [(x["id"], x["role"]) for x in substitute_day if x["subject"] == "Математика"] == [(today, "substitute")]
     assert (await people.teacher.post(journal.api("/grants"), json={
         "lesson_id": today, "teacher_id": journal.other_teacher, "reason": "x"})).status_code == 403
 
