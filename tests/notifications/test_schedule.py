@@ -1,0 +1,156 @@
+"""Quiet hours and digest moments in the school's zone, and the fan-out's idempotency and schedule with an injected
+clock (no worker: the service functions the actor calls)."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+
+from services.db import Database
+from services.notifications import service
+from services.notifications.models import Notification, NotificationMail
+from services.notifications.schedule import digest_moment, in_quiet_hours, mail_due_at
+from tests.conftest import school_writes
+from tests.journal import conftest as journal_fixtures
+from tests.journal.conftest import Clients, JournalSchool
+
+journal = journal_fixtures.journal
+people = journal_fixtures.people
+MSK = ZoneInfo("Europe/Moscow")
+VLADIVOSTOK = "Asia/Vladivostok"
+
+
+def msk(*args: int) -> datetime:
+    return datetime(*args, tzinfo=MSK)  # type: ignore[misc]
+
+
+def test_quiet_hours_may_cross_midnight() -> None:
+    assert in_quiet_hours(time(23, 0), time(22, 0), time(7, 0))
+    assert in_quiet_hours(time(6, 59), time(22, 0), time(7, 0))
+    assert not in_quiet_hours(time(7, 0), time(22, 0), time(7, 0))
+    assert in_quiet_hours(time(13, 0), time(13, 0), time(15, 0))
+    assert not in_quiet_hours(time(15, 0), time(13, 0), time(15, 0))
+    assert not in_quiet_hours(time(3, 0), None, None)
+
+
+def test_a_letter_in_quiet_hours_waits_for_their_end_in_the_schools_zone() -> None:
+    late = msk(2026, 11, 23, 23, 30)
+    assert mail_due_at(late, "Europe/Moscow", time(22, 0), time(7, 0)) == msk(2026, 11, 24, 7, 0)
+    early = msk(2026, 11, 24, 6, 0)
+    assert mail_due_at(early, "Europe/Moscow", time(22, 0), time(7, 0)) == msk(2026, 11, 24, 7, 0)
+    day = msk(2026, 11, 24, 12, 0)
+    assert mail_due_at(day, "Europe/Moscow", time(22, 0), time(7, 0)) == day
+    # 12:00 in Moscow is 19:00 in Vladivostok: outside 22–07 there, but inside 18–20.
+    assert mail_due_at(day, VLADIVOSTOK, time(22, 0), time(7, 0)) == day
+    assert mail_due_at(day, VLADIVOSTOK, time(18, 0), time(20, 0)) == datetime(2026, 11, 24, 20, 0,
+                                                                                 tzinfo=ZoneInfo(VLADIVOSTOK))
+
+
+def test_digests_go_at_18_daily_and_on_sunday_weekly() -> None:
+    monday_noon = msk(2026, 11, 23, 12, 0)
+    assert digest_moment(monday_noon, "Europe/Moscow", "daily") == msk(2026, 11, 23, 18, 0)
+    assert digest_moment(msk(2026, 11, 23, 18, 0), "Europe/Moscow", "daily") == msk(2026, 11, 24, 18, 0)
+    assert digest_moment(monday_noon, "Europe/Moscow", "weekly") == msk(2026, 11, 29, 18, 0)
+    assert digest_moment(msk(2026, 11, 29, 19, 0), "Europe/Moscow", "weekly") == msk(2026, 12, 6, 18, 0)
+
+
+async def test_the_fan_out_schedules_by_an_injected_clock_and_runs_once_per_event(
+        db: Database, journal: JournalSchool, people: Clients) -> None:
+    settings = {"email": "mama@example.ru", "consent": True, "email_frequency": "each", "inapp_frequency": "daily",
+                "quiet_from": "22:00", "quiet_to": "07:00"}
+    assert (await people.parent.put(f"/api/v1/schools/{journal.slug}/notifications/settings",
+                                    json=settings)).status_code == 200
+    cell = await people.teacher.put(journal.api(f"/lessons/{journal.lessons['today']}/cells/{journal.students[0]}"),
+                                    json={"text": "5"})
+    assert cell.status_code == 200
+    event_id = random.randint(10**12, 10**13)
+    payload = {"what": "mark", "lesson_id": journal.lessons["today"], "student_id": journal.students[0]}
+    night = msk(2026, 11, 23, 23, 30).astimezone(UTC)
+    for _ in range(2):  # a redelivered event adds nothing
+        async with school_writes(db, journal.school.schema) as s:
+            due_now = await service.notify_entry(s, event_id=event_id, payload=payload, time_zone="Europe/Moscow",
+                                                 now=night)
+            assert due_now == []
+    async with school_writes(db, journal.school.schema) as s:
+        [row] = (await s.scalars(select(Notification).where(Notification.event_id == event_id))).all()
+        mail = await s.get(NotificationMail, row.mail_id)
+        assert mail is not None
+        assert (await s.scalar(select(func.count()).select_from(NotificationMail))) == 1
+    assert mail.due_at == msk(2026, 11, 24, 7, 0)
+    assert mail.to_address == "mama@example.ru"
+    assert row.show_at == msk(2026, 11, 24, 18, 0)  # in-app daily: it shows at the digest time
+    async with school_writes(db, journal.school.schema) as s:
+        assert await service.lease_due_mails(s, now=msk(2026, 11, 24, 6, 59)) == []
+        assert await service.lease_due_mails(s, now=msk(2026, 11, 24, 7, 0)) == [mail.id]
+        assert await service.lease_due_mails(s, now=msk(2026, 11, 24, 7, 1)) == []  # leased
+        assert await service.lease_due_mails(s, now=msk(2026, 11, 24, 7, 2, 1)) == [mail.id]  # lease over
+    assert service.backoff(1) == timedelta(seconds=30)
+    assert service.backoff(3) == timedelta(minutes=2)
+    assert service.backoff(40) == timedelta(hours=1)
+
+    # Not in the inbox before its time.
+    inbox = await people.parent.get(f"/api/v1/schools/{journal.slug}/notifications/inbox")
+    assert [n["id"] for n in inbox.json()] == []
+
+
+async def test_a_parent_sets_their_own_notifications_and_mistakes_are_named(
+        journal: JournalSchool, people: Clients) -> None:
+    url = f"/api/v1/schools/{journal.slug}/notifications/settings"
+    default = (await people.parent.get(url)).json()
+    assert (default["email"], default["email_frequency"], default["inapp_frequency"]) == (None, "off", "each")
+    assert default["time_zone"] == "Europe/Moscow"
+
+    async def refused(body: dict[str, object], words: str) -> None:
+        response = await people.parent.put(url, json={"email_frequency": "each", "inapp_frequency": "each",
+                                                      **body})
+        assert response.status_code == 422, response.text
+        assert words in response.json()["detail"]
+
+    await refused({"email": "не-адрес"}, "не адрес электронной почты")
+    await refused({"email": "a@b"}, "не адрес электронной почты")
+    await refused({"email": "mama@example.ru", "consent": False}, "согласия")
+    await refused({"email": None, "consent": True}, "укажите адрес")
+    await refused({"email": "mama@example.ru", "consent": True, "quiet_from": "22:00"}, "Тихие часы")
+    await refused({"email": "mama@example.ru", "consent": True, "quiet_from": "25:00", "quiet_to": "07:00"},
+                  "ЧЧ:ММ")
+    await refused({"email": "mama@example.ru", "consent": True, "email_frequency": "hourly"}, "Частота писем")
+
+    saved = await people.parent.put(url, json={"email": "Mama@Example.RU", "consent": True,
+                                               "email_frequency": "weekly", "inapp_frequency": "off",
+                                               "quiet_from": "21:30", "quiet_to": "08:00"})
+    assert saved.status_code == 200, saved.text
+    body = saved.json()
+    assert (body["email"], body["email_frequency"], body["inapp_frequency"]) == ("Mama@example.ru", "weekly", "off")
+    assert (body["quiet_from"], body["quiet_to"]) == ("21:30", "08:00")
+    assert body["email_consent_at"] is not None
+    # Clearing the address clears the consent with it.
+    cleared = (await people.parent.put(url, json={"email": "", "email_frequency": "off",
+                                                  "inapp_frequency": "each"})).json()
+    assert (cleared["email"], cleared["email_consent_at"]) == (None, None)
+
+    # Students, teachers: no notification settings of their own, and nobody else's.
+    assert (await people.student.get(url)).json()["type"] == "/problems/out-of-scope"
+    assert (await people.teacher.get(url)).status_code == 403
+
+
+async def test_the_settings_page_saves_and_shows_mistakes(journal: JournalSchool, people: Clients) -> None:
+    page = await people.parent.get(f"/s/{journal.slug}/notifications/")
+    assert page.status_code == 200
+    assert "Тихие часы" in page.text
+    assert "ежедневная сводка" in page.text
+    csrf = people.parent.cookies.get("csrftoken")
+    form = {"email": "papa@example.ru", "email_frequency": "each", "inapp_frequency": "each",
+            "quiet_from": "", "quiet_to": "", "_csrf_token": csrf or ""}
+    wrong = await people.parent.post(f"/s/{journal.slug}/notifications/", data=form)
+    assert wrong.status_code == 422
+    assert "согласия" in wrong.text
+    right = await people.parent.post(f"/s/{journal.slug}/notifications/", data={**form, "consent": "1"})
+    assert right.status_code == 303
+    shown = await people.parent.get(right.headers["location"])
+    assert "Настройки сохранены" in shown.text
+    assert 'value="papa@example.ru"' in shown.text
+
+
