@@ -229,3 +229,43 @@ async def test_staff_without_access_manage_and_families_cannot_decide(
         response = await member.get(f"/api/v1/schools/{school.slug}/access/applications")
         assert response.status_code == 403, role
         assert isinstance(member, httpx.AsyncClient)
+
+
+async def test_the_decision_pages_register_approve_and_refuse(
+    db: Database, make_school: MakeSchool, sign_in: SignIn
+) -> None:
+    school = await make_school()
+    student_id, guardian_id = await add_student(db, school, "Котов", "Лев", date(2016, 4, 4),
+                                                guardian=("Котова", "Ирина"))
+    admin = await sign_in({school: ["administrator"]})
+    base = f"/s/{school.slug}/admin/access"
+    form = application_form(applicant_name="Котова Ирина", child_name="Котов Лев", child_birth_date="2016-04-04")
+    page = await admin.post(base, headers=HTML, data=form)
+    assert page.status_code == 200
+    found = re.search(r"Заявление зарегистрировано: № (\d+) от", page.text)
+    assert found is not None
+    first = int(found.group(1))
+    bad = await admin.post(base, headers=HTML, data=form | {"child_birth_date": ""})
+    assert bad.status_code == 422
+    assert "Укажите дату рождения ребёнка." in bad.text
+    detail = await admin.get(f"{base}/{first}", headers=HTML)
+    assert f'name="guardian_id" value="{guardian_id}"' in detail.text
+    approved = await admin.post(f"{base}/{first}/approve", headers=HTML,
+                                data={"student_id": str(student_id), "guardian_id": str(guardian_id)})
+    assert approved.status_code == 200
+    assert "Пригласительный код родителя" in approved.text
+    assert approved.headers["cache-control"] == "no-store"
+    async with db.platform_session() as session:
+        invite = await session.scalar(select(Invite).where(Invite.person_id == guardian_id,
+                                                           Invite.school_id == school.id))
+        assert invite is not None
+        assert invite.role == "parent"
+
+    second_page = await admin.post(base, headers=HTML, data=form)
+    second = re.search(r"Заявление зарегистрировано: № (\d+) от", second_page.text)
+    assert second is not None
+    refused = await admin.post(f"{base}/{second.group(1)}/refuse", headers=HTML,
+                               data={"reason": "withdrawn", "answer": "Заявление отозвано заявителем 24.11."})
+    assert refused.status_code == 200
+    assert "Отказ записан." in refused.text
+    assert "заявитель отозвал заявление" in refused.text
