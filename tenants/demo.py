@@ -57,7 +57,7 @@ from services.structure.models import (
     TeachingLoad,
 )
 from services.timetable.models import Lesson, TimetableEntry
-from services.timetable.service import add_bell_schedule
+from services.timetable.service import add_bell_schedule, generate_lessons
 from tenants.demo_timetable import (
     SUBJECTS,
     YEAR_WEEKS,
@@ -484,12 +484,25 @@ def _journal_rows(ctx: _JournalContext, lessons: Sequence[dict[str, Any]], seed:
     return journal
 
 
+async def _lessons_ahead(session: AsyncSession, spec: _SchoolSpec) -> None:
+    """A demo filled on an earlier day: lessons from the timetable until two weeks after today again (within the
+    study periods), so a teacher always finds the day's lessons; the journal of those days stays empty."""
+    last_lesson = await session.scalar(select(func.max(Lesson.on_date)))
+    periods_end = await session.scalar(select(func.max(StudyPeriod.end_date)))
+    if last_lesson is None or periods_end is None:
+        return
+    until = min(_school_today(spec.time_zone) + LESSONS_AHEAD, periods_end)
+    if until > last_lesson:
+        await generate_lessons(session, last_lesson + timedelta(days=1), until)
+
+
 async def _fill_school(db: Database, spec: _SchoolSpec, school_id: int, schema: str, *, fresh: dict[str, str],
                        multi_teacher: _Person | None) -> bool:
     """Fill an empty school and create its demo accounts, in one transaction; False if it was filled before."""
     async with db.transaction(schema) as session:
         audit.set_actor(session, audit.Actor.system("demo"))
         if await session.scalar(select(func.count()).select_from(ClassUnit)):
+            await _lessons_ahead(session, spec)
             return False
         start = _school_year_start(spec.time_zone)
         classes = _classes(spec)

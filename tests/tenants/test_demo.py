@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from argon2 import PasswordHasher
 from sqlalchemy import and_, exists, func, select
 
+from services import audit
 from services.calendar.models import AcademicYear, Holiday, StudyPeriod
 from services.config import Settings
 from services.db import Database
@@ -318,3 +319,14 @@ async def test_demo_region_is_filled_once(db: Database, settings: Settings) -> N
     assert stored is not None
     assert hasher.verify(stored, new_password)
 
+
+    # A demo made on an earlier day: the next start adds lessons until two weeks after today again.
+    async with db.transaction(schemas["demo-1"]) as session:
+        audit.set_actor(session, audit.Actor.system("tests"))
+        lessons = await session.scalar(select(func.count()).select_from(Lesson))
+        cut = datetime.now(ZoneInfo("Europe/Moscow")).date() + timedelta(days=7)
+        for lesson in (await session.execute(select(Lesson).where(Lesson.on_date > cut))).scalars():
+            await session.delete(lesson)
+    await create_demo_region(db, settings=settings)
+    async with db.school_session(schemas["demo-1"]) as session:
+        assert await session.scalar(select(func.count()).select_from(Lesson)) == lessons
