@@ -356,13 +356,12 @@ async def announce(session: AsyncSession, principal: Principal, school: SchoolRe
 
 
 async def _participant_thread(session: AsyncSession, principal: Principal, thread_id: int) -> MailThread:
-    me = _me(principal)
     thread = await session.get(MailThread, thread_id)
     if thread is None:
         raise MailNotFound("Переписка не найдена.")
-    found = await session.scalar(select(MailParticipant.person_id).where(
-        MailParticipant.thread_id == thread_id, MailParticipant.person_id == me))
-    if found is None:
+    found = principal.person_id is not None and await session.scalar(select(MailParticipant.person_id).where(
+        MailParticipant.thread_id == thread_id, MailParticipant.person_id == principal.person_id)) is not None
+    if not found:
         raise OutOfScope("Эта переписка вам недоступна.")
     return thread
 

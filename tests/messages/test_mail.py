@@ -16,7 +16,7 @@ from tests.messages.conftest import MailClients, MailSchool
 PDF = b"%PDF-1.4\n% test attachment\n"
 
 
-async def send(http: httpx.AsyncClient, mail: MailSchool, to: list[int], subject: str = "Контрольная работа",
+async def send(http: httpx.AsyncClient, mail: MailSchool, to: list[int], *, subject: str = "Контрольная работа",
                body: str = "Добрый день! Завтра контрольная.", files: list[Any] | None = None) -> httpx.Response:
     return await http.post(mail.api("/threads"), data={"to": ",".join(map(str, to)), "subject": subject,
                                                        "body": body}, files=files or [("files", ("", b"", ""))])
@@ -96,7 +96,8 @@ async def test_a_teacher_reaches_only_the_families_of_their_classes(mail: MailSc
     assert {c["kind"] for c in contacts} == {"staff"}
     # The deputy head (people.read) reaches every family.
     kinds = {c["id"]: c["kind"] for c in (await people.deputy.get(mail.api("/recipients"))).json()}
-    assert mail.parents[3] in kinds and mail.students[3] in kinds
+    assert mail.parents[3] in kinds
+    assert mail.students[3] in kinds
 
 
 async def test_nobody_reads_a_thread_they_are_not_in(mail: MailSchool, people: MailClients,
@@ -179,7 +180,8 @@ async def test_mail_pages(mail: MailSchool, people: MailClients) -> None:
     html = {"accept": "text/html"}
     compose = await people.class_teacher.get(f"/s/{mail.slug}/messages/new", headers=html)
     assert compose.status_code == 200
-    assert "Алексеева Р" in compose.text and "Гришина Р" in compose.text
+    assert "Алексеева Р" in compose.text
+    assert "Гришина Р" in compose.text
     sent = await people.class_teacher.post(f"/s/{mail.slug}/messages/new", data={
         "to": str(mail.parents[0]), "subject": "Пропуски", "body": "Прошу зайти."},
         files=[("files", ("", b"", ""))], headers=html)
@@ -187,9 +189,11 @@ async def test_mail_pages(mail: MailSchool, people: MailClients) -> None:
     thread_url = sent.headers["location"].split("?")[0]
     inbox = await people.parent.get(f"/s/{mail.slug}/messages", headers=html)
     assert inbox.status_code == 200
-    assert "Пропуски" in inbox.text and "непрочитанных: 1" in inbox.text
+    assert "Пропуски" in inbox.text
+    assert "непрочитанных: 1" in inbox.text
     page = await people.parent.get(thread_url, headers=html)
-    assert page.status_code == 200 and "Прошу зайти." in page.text
+    assert page.status_code == 200
+    assert "Прошу зайти." in page.text
     inbox = await people.parent.get(f"/s/{mail.slug}/messages", headers=html)
     assert "непрочитанных" not in inbox.text  # opening the thread marked it read
 
@@ -203,4 +207,5 @@ async def test_mail_pages(mail: MailSchool, people: MailClients) -> None:
                                      headers=html)
     assert reply.status_code == 303
     announce = await people.class_teacher.get(f"/s/{mail.slug}/messages/announce", headers=html)
-    assert announce.status_code == 200 and "5А (родителей: 2)" in announce.text
+    assert announce.status_code == 200
+    assert "5А (родителей: 2)" in announce.text
