@@ -24,6 +24,7 @@ from services.diary.schemas import (
 from services.errors import OutOfScope
 from services.identity.policy import SIGNED_IN, Principal, may_read_student, needs, provide_principal
 from services.runtime import Runtime, provide_runtime
+from services.structure.models import Person
 from tenants.registry import SchoolRecord
 from tenants.routing import SCHOOL_DEPENDENCIES
 
@@ -33,12 +34,12 @@ NO_STORE = {"Cache-Control": "no-store"}
 _PRINCIPAL = {"principal": Provide(provide_principal, sync_to_thread=False)}
 
 
-async def readable_student(principal: Principal, session: AsyncSession, student_id: int) -> None:
+async def readable_student(principal: Principal, session: AsyncSession, student_id: int) -> Person:
     """403 out-of-scope for another family's child; 404 when the id is not a student."""
     if not await may_read_student(principal, session, student_id):
         raise OutOfScope("Дневник этого ученика вам недоступен.")
     try:
-        await service.student(session, student_id)
+        return await service.student(session, student_id)
     except service.DiaryNotFound as exc:
         raise NotFoundException(str(exc)) from exc
 
@@ -56,9 +57,9 @@ class DiaryController(Controller):
     async def week(self, *, student_id: FromPath[int], session: NamedDependency[AsyncSession],
                    principal: NamedDependency[Principal], school: NamedDependency[SchoolRecord],
                    week: FromQuery[date | None] = None) -> Response[WeekOut]:
-        await readable_student(principal, session, student_id)
+        person = await readable_student(principal, session, student_id)
         monday = week_of(school, week)
-        content = await service.week(session, student_id, monday)
+        content = await service.week(session, student_id, monday, person)
         version = await service.week_version(session, student_id, monday)
         return Response(week_out(school.slug, content, version), headers=NO_STORE)
 
@@ -76,9 +77,9 @@ class DiaryController(Controller):
     async def subjects(self, *, student_id: FromPath[int], session: NamedDependency[AsyncSession],
                        principal: NamedDependency[Principal], school: NamedDependency[SchoolRecord],
                        period_id: FromQuery[int | None] = None) -> Response[SubjectsOut]:
-        await readable_student(principal, session, student_id)
+        person = await readable_student(principal, session, student_id)
         try:
-            view = await service.subjects(session, student_id, school.today(), period_id)
+            view = await service.subjects(session, student_id, school.today(), period_id, person)
         except service.DiaryNotFound as exc:
             raise NotFoundException(str(exc)) from exc
         return Response(subjects_out(view), headers=NO_STORE)

@@ -19,6 +19,7 @@ from services.diary.controllers import NO_STORE, READ, readable_student, week_of
 from services.diary.schemas import child_out, diary_url, file_url, full_name
 from services.identity.policy import SIGNED_IN, Principal, provide_principal
 from services.runtime import Runtime, provide_runtime
+from services.structure.models import Person
 from tenants.registry import SchoolRecord
 from tenants.routing import SCHOOL_DEPENDENCIES
 
@@ -36,10 +37,11 @@ def _dm(day: date) -> str:
     return day.strftime("%d.%m")
 
 
-async def _week_context(session: AsyncSession, school: SchoolRecord, student_id: int,
+async def _week_context(session: AsyncSession, school: SchoolRecord, person: Person,
                         week: date | None) -> dict[str, Any]:
+    student_id = person.id
     monday = week_of(school, week)
-    content = await service.week(session, student_id, monday)
+    content = await service.week(session, student_id, monday, person)
     version = await service.week_version(session, student_id, monday)
     base = diary_url(school.slug, student_id)
     return {
@@ -76,8 +78,8 @@ class DiaryPages(Controller):
     async def week_page(self, student_id: FromPath[int], school: NamedDependency[SchoolRecord],
                         session: NamedDependency[AsyncSession], principal: NamedDependency[Principal],
                         week: FromQuery[str | None] = None) -> Template:
-        await readable_student(principal, session, student_id)
-        context = await _week_context(session, school, student_id, _parse_week(week))
+        person = await readable_student(principal, session, student_id)
+        context = await _week_context(session, school, person, _parse_week(week))
         return Template("diary/week.html", context=context, headers=NO_STORE)
 
     @get("/week", opt=READ)
@@ -85,18 +87,18 @@ class DiaryPages(Controller):
                             session: NamedDependency[AsyncSession], principal: NamedDependency[Principal],
                             week: FromQuery[str | None] = None) -> Template:
         """The week alone, which an open page swaps in when the journal changed."""
-        await readable_student(principal, session, student_id)
-        context = await _week_context(session, school, student_id, _parse_week(week))
+        person = await readable_student(principal, session, student_id)
+        context = await _week_context(session, school, person, _parse_week(week))
         return Template("diary/_week.html", context=context, headers=NO_STORE)
 
     @get("/subjects", opt=READ)
     async def subjects_page(self, student_id: FromPath[int], school: NamedDependency[SchoolRecord],
                             session: NamedDependency[AsyncSession], principal: NamedDependency[Principal],
                             period_id: FromQuery[str | None] = None) -> Template:
-        await readable_student(principal, session, student_id)
+        person = await readable_student(principal, session, student_id)
         chosen = int(period_id) if period_id and period_id.isdigit() else None
         try:
-            view = await service.subjects(session, student_id, school.today(), chosen)
+            view = await service.subjects(session, student_id, school.today(), chosen, person)
         except service.DiaryNotFound as exc:
             raise NotFoundException(str(exc)) from exc
         return Template("diary/subjects.html", headers=NO_STORE, context={

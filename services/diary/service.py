@@ -173,10 +173,10 @@ async def student(session: AsyncSession, student_id: int) -> Person:
     return person
 
 
-async def week(session: AsyncSession, student_id: int, day: date) -> DiaryWeek:
+async def week(session: AsyncSession, student_id: int, day: date, person: Person | None = None) -> DiaryWeek:
     """The student's lessons of the week containing `day`, Monday to Saturday, with everything the journal holds
-    about them for this student."""
-    person = await student(session, student_id)
+    about them for this student (`person`: the student's record when the caller has read it already)."""
+    person = person or await student(session, student_id)
     monday = week_start(day)
     teacher = aliased(Person)
     rows = (await session.execute(
@@ -339,10 +339,11 @@ def current_period(periods: list[StudyPeriod], today: date) -> StudyPeriod | Non
     return periods[0] if periods else None
 
 
-async def subjects(session: AsyncSession, student_id: int, today: date, period_id: int | None = None) -> SubjectsView:
+async def subjects(session: AsyncSession, student_id: int, today: date, period_id: int | None = None,
+                   person: Person | None = None) -> SubjectsView:
     """Per subject of the period: the student's marks, the weighted average with how it is computed, the forecast
     period mark by the school's rounding rule (`finals.suggest`) and the period, year and final marks entered."""
-    person = await student(session, student_id)
+    person = person or await student(session, student_id)
     periods = await periods_for(session, student_id, today)
     if period_id is not None:
         period = next((p for p in periods if p.id == period_id), None)

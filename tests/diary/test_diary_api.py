@@ -9,7 +9,8 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
-from sqlalchemy import select
+from litestar import Litestar
+from sqlalchemy import event, select
 
 from services.calendar.models import StudyPeriod
 from services.db import Database
@@ -17,6 +18,7 @@ from services.grading.service import allowed_marks
 from services.journal.finals import suggest, weighted_average
 from services.structure.models import Guardianship, Person, SchoolSetting, Subject
 from services.timetable import service as timetable
+from services.timetable.models import Lesson
 from tests.conftest import MakeSchool, SignIn, school_writes
 from tests.journal.conftest import Clients, JournalSchool
 
@@ -228,3 +230,39 @@ async def test_a_parent_sees_children_in_two_schools(
     assert [c["student_id"] for c in (await pupil.get("/api/v1/diary/children")).json()] == [kids[second]]
     nobody = await sign_in({first: ["teacher"]})
     assert (await nobody.get("/api/v1/diary/children")).json() == []
+
+
+async def test_a_week_is_a_fixed_handful_of_statements_whatever_the_number_of_lessons(
+    app: Litestar, db: Database, journal: JournalSchool, people: Clients
+) -> None:
+    a = journal.students[0]
+    engine = app.state.runtime.db.engine.sync_engine
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    async def cost() -> int:
+        statements.clear()
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            answer = await people.parent.get(diary(journal, a, f"/week?week={journal.today}"))
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        assert answer.status_code == 200
+        return len([s for s in statements if s.lstrip().upper().startswith(("SELECT", "WITH"))])
+
+    await cost()  # the school's registry entry is read once, then cached
+    before = await cost()
+    monday = journal.today - timedelta(days=journal.today.weekday())
+    async with school_writes(db, journal.school.schema) as s:
+        for day in range(6):
+            for number in (4, 5, 6):
+                s.add(Lesson(teaching_load_id=journal.russian, on_date=monday + timedelta(days=day),
+                             lesson_number=number, teacher_id=journal.other_teacher))
+    after = await cost()
+    print(f"\nstatements of a week's diary request: {before} with few lessons, {after} with 18 more")
+    assert after == before
+    # The guard (account, roles), the scope, the student, then lessons, bells, changes, records, individual
+    # homework, files, marks, attendance and the fingerprint: one statement each.
+    assert before <= 13, statements
