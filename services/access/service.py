@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, date, datetime
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,10 +17,9 @@ from services.access.models import AccessApplication
 from services.access.workdays import add_working_days, age_on
 from services.errors import RuleError
 from services.identity import invites
-from services.identity.models import Invite, PlatformAudit
+from services.identity.models import PlatformAudit
 from services.runtime import Runtime
 from services.structure.models import ClassUnit, Enrollment, Guardianship, Person
-from tenants.provisioning import invite_code_hash, new_invite_code
 from tenants.registry import SchoolRecord
 
 DECISION_WORKING_DAYS = 3
@@ -241,15 +239,9 @@ async def approve(runtime: Runtime, school: SchoolRecord, app_id: int, *, studen
             await session.flush()
         if await session.get(Guardianship, (guardian.id, student.id)) is None:
             session.add(Guardianship(guardian_id=guardian.id, student_id=student.id, relation=app.relationship))
-        # One person-bound parent code, as the bulk issue makes them (services/identity/invites.py), under its lock.
-        await session.execute(select(func.pg_advisory_xact_lock(invites._LOCK_KEY, school.id)))
-        code = new_invite_code()
-        valid_until = today + timedelta(days=INVITE_VALID_DAYS)
-        invite = Invite(code_hash=invite_code_hash(code), school_id=school.id, role="parent", person_id=guardian.id,
-                        expires_at=datetime.combine(valid_until + timedelta(days=1), time(0),
-                                                    ZoneInfo(school.time_zone)))
-        session.add(invite)
-        await session.flush()
+        invite, code, valid_until = await invites.issue_one(session, school=school, role="parent",
+                                                            person_id=guardian.id, today=today,
+                                                            valid_days=INVITE_VALID_DAYS)
         session.add(PlatformAudit(actor=f"account:{actor_account_id}", action="invites.issued", school_id=school.id,
                                   detail={"access_application_id": app.id, "issued": {"parent": 1}}))
         app.guardian_id = guardian.id

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Row, and_, func, insert, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.db import Database
 from services.identity.models import Invite, Membership, PlatformAudit
@@ -152,6 +153,27 @@ async def _people(db: Database, school: SchoolRecord, class_unit_id: int | None,
     return out
 
 
+def invite_expiry(school: SchoolRecord, today: date, valid_days: int) -> tuple[date, datetime]:
+    """(last valid day, the moment it ends): valid through the whole of the last day in the school's time zone,
+    as the slip says."""
+    valid_until = today + timedelta(days=valid_days)
+    return valid_until, datetime.combine(valid_until + timedelta(days=1), time(0), ZoneInfo(school.time_zone))
+
+
+async def issue_one(session: AsyncSession, *, school: SchoolRecord, role: str, person_id: int, today: date,
+                    valid_days: int = 30) -> tuple[Invite, str, date]:
+    """One person-bound invite in the caller's transaction (an approved access application): the row, the plain
+    code (shown once) and the last valid day. Serialised with the bulk issue by the same lock."""
+    await session.execute(select(func.pg_advisory_xact_lock(_LOCK_KEY, school.id)))
+    code = new_invite_code()
+    valid_until, expires_at = invite_expiry(school, today, valid_days)
+    invite = Invite(code_hash=invite_code_hash(code), school_id=school.id, role=role, person_id=person_id,
+                    expires_at=expires_at)
+    session.add(invite)
+    await session.flush()
+    return invite, code, valid_until
+
+
 async def issue_invites(db: Database, *, school: SchoolRecord, class_unit_id: int | None, kinds: Iterable[str],
                         valid_days: int = 30, actor_account_id: int) -> list[IssuedInvite]:
     """Issue the missing person-bound invites of a class or of the whole school; return them with plain codes.
@@ -166,9 +188,7 @@ async def issue_invites(db: Database, *, school: SchoolRecord, class_unit_id: in
     now = datetime.now(UTC)
     today = school_date(school, now)
     candidates = await _people(db, school, class_unit_id, kinds, today)
-    # Valid through the whole of the last day, as the slip says, in the school's own time zone.
-    valid_until = today + timedelta(days=valid_days)
-    expires_at = datetime.combine(valid_until + timedelta(days=1), time(0), ZoneInfo(school.time_zone))
+    valid_until, expires_at = invite_expiry(school, today, valid_days)
     issued: list[IssuedInvite] = []
     async with db.transaction() as session:
         await session.execute(select(func.pg_advisory_xact_lock(_LOCK_KEY, school.id)))
