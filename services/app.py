@@ -50,6 +50,7 @@ from services.imports.pages import ImportPages
 from services.journal.control_pages import JournalControlPages
 from services.journal.controllers import JournalController
 from services.journal.pages import JournalPages
+from services.notifications.controllers import NotificationController, NotificationPages
 from services.messages.controllers import MessagesController
 from services.messages.pages import MessagePages
 from services.plan.controllers import PlanController
@@ -153,6 +154,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CalendarController, SetupPages, GradingController, GradingPages,
             JournalController, JournalPages, JournalControlPages,
             DiaryController, ChildrenController, DiaryPages, ChildrenPages,
+            NotificationController, NotificationPages,
             MessagesController, MessagePages, SurveysController, SurveyPages,
             AccessController, AccessPages, ConsentPages, PublicAccessPages,
             SupportController, SupportPages, SupportQueuePages,
