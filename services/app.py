@@ -50,9 +50,9 @@ from services.imports.pages import ImportPages
 from services.journal.control_pages import JournalControlPages
 from services.journal.controllers import JournalController
 from services.journal.pages import JournalPages
-from services.notifications.controllers import NotificationController, NotificationPages
 from services.messages.controllers import MessagesController
 from services.messages.pages import MessagePages
+from services.notifications.controllers import NotificationController, NotificationPages
 from services.plan.controllers import PlanController
 from services.plan.pages import PlanPages
 from services.runtime import Runtime
@@ -154,10 +154,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CalendarController, SetupPages, GradingController, GradingPages,
             JournalController, JournalPages, JournalControlPages,
             DiaryController, ChildrenController, DiaryPages, ChildrenPages,
-            NotificationController, NotificationPages,
             MessagesController, MessagePages, SurveysController, SurveyPages,
             AccessController, AccessPages, ConsentPages, PublicAccessPages,
             SupportController, SupportPages, SupportQueuePages,
+            NotificationController, NotificationPages,
         ],
         guards=[authorize],
         csrf_config=CSRFConfig(
