@@ -103,4 +103,4 @@ class DiaryPages(Controller):
             raise NotFoundException(str(exc)) from exc
         return Template("diary/subjects.html", headers=NO_STORE, context={
             "school": school, "view": view, "base": diary_url(school.slug, student_id),
-            "student_name": full_name(view.student), "dm": _dm})
+            "student_name": full_name(view.student), "dm": _dm, "period_name": service.period_name})

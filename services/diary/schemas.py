@@ -152,7 +152,7 @@ def week_out(slug: str, w: service.DiaryWeek, version: str) -> WeekOut:
 
 
 def period_out(p: StudyPeriod) -> PeriodOut:
-    return PeriodOut(p.id, p.name, p.start_date, p.end_date)
+    return PeriodOut(p.id, service.period_name(p), p.start_date, p.end_date)
 
 
 def subjects_out(v: service.SubjectsView) -> SubjectsOut:

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from services.calendar.models import AcademicYear, StudyPeriod
+from services.calendar.service import default_period_name
 from services.grading.models import WorkKind
 from services.grading.service import allowed_marks
 from services.identity.models import Membership
@@ -328,6 +329,10 @@ async def periods_for(session: AsyncSession, student_id: int, today: date) -> li
         .order_by(StudyPeriod.start_date, StudyPeriod.end_date.desc()))).scalars())
 
 
+def period_name(p: StudyPeriod) -> str:
+    return p.name or default_period_name(p.kind, p.number)
+
+
 def current_period(periods: list[StudyPeriod], today: date) -> StudyPeriod | None:
     """The shortest period running today; between periods the last one ended; before the first, the first."""
     running = [p for p in periods if p.start_date <= today <= p.end_date]
@@ -376,7 +381,7 @@ async def subjects(session: AsyncSession, student_id: int, today: date, period_i
     for mark, kind, weight, on_date, sid, name in marks.tuples():
         rows.setdefault(sid, SubjectView(sid, name)).marks.append(
             MarkView(mark.id, mark.value, kind, weight, mark.comment, on_date))
-    names = {p.id: p.name for p in periods}
+    names = {p.id: period_name(p) for p in periods}
     finals = await session.execute(
         select(FinalMark, Subject.name).join(Subject, Subject.id == FinalMark.subject_id)
         .where(FinalMark.student_id == student_id, FinalMark.academic_year_id == period.academic_year_id)
