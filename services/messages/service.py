@@ -5,7 +5,8 @@ students and parents (a staff-only permission, so students and parents never wri
 without `people.read` reaches only the students of the classes and groups they teach or lead, and those
 students' parents. `messages.announce` sends one message to every parent of a class's current students: the
 class teacher of that class, or the administration. A reply goes to the other people of the thread the sender
-may write to; a message is seen by its author and its recipients only, a thread only by its participants.
+may write to, and always to whoever wrote to them in it; a message is seen by its author and its recipients only,
+a thread only by its participants.
 
 Nothing is half-written: every check runs before the first row or file is stored.
 """
@@ -375,7 +376,11 @@ async def reply_recipients(session: AsyncSession, principal: Principal, thread: 
         MailParticipant.thread_id == thread.id, MailParticipant.person_id != me))).scalars())
     if thread.kind == "announcement" and thread.created_by != me:
         others = [thread.created_by]
-    return [p for p in others if await may_write_to(session, principal, p, today)]
+    # Whoever wrote to me in this thread may be answered (a parent who wrote to a teacher of another class).
+    wrote_to_me = set((await session.execute(
+        select(MailMessage.author_id).join(MailRecipient, MailRecipient.message_id == MailMessage.id)
+        .where(MailMessage.thread_id == thread.id, MailRecipient.person_id == me))).scalars())
+    return [p for p in others if p in wrote_to_me or await may_write_to(session, principal, p, today)]
 
 
 async def reply(session: AsyncSession, principal: Principal, school: SchoolRecord, thread_id: int, *, body: str,

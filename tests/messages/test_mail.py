@@ -94,6 +94,11 @@ async def test_a_teacher_reaches_only_the_families_of_their_classes(mail: MailSc
     assert "своих классов" in refused.json()["detail"]
     contacts = (await people.other_teacher.get(mail.api("/recipients"))).json()
     assert {c["kind"] for c in contacts} == {"staff"}
+    # But he answers a parent who wrote to him.
+    asked = await send(people.parent, mail, [mail.other_teacher], subject="Вопрос", body="Можно вопрос?")
+    answered = await people.other_teacher.post(mail.api(f"/threads/{asked.json()['thread_id']}/messages"),
+                                               data={"body": "Да, конечно."}, files=[("files", ("", b"", ""))])
+    assert answered.status_code == 201, answered.text
     # The deputy head (people.read) reaches every family.
     kinds = {c["id"]: c["kind"] for c in (await people.deputy.get(mail.api("/recipients"))).json()}
     assert mail.parents[3] in kinds
