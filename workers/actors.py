@@ -218,7 +218,7 @@ async def notify_guardians(school: SchoolRecord, event_id: int, payload: dict[st
     letters due now go to `notifications.send_mail` at once, the rest when the scheduler finds them due."""
     async with database().transaction(school.schema) as session:
         audit.set_actor(session, audit.Actor.system("notifications"))
-        due = await notifications.notify_entry(session, event_id=event_id, payload=payload,
+        due = await notifications.notify_entry(session, school_id=school.id, event_id=event_id, payload=payload,
                                                time_zone=school.time_zone, now=datetime.now(UTC))
     await hand_over_mail(school.id, due)
 

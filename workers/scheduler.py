@@ -62,6 +62,7 @@ async def notifications_for_school(db: Database, school_id: int, schema: str, ti
     """Compose the school's due digests and lease its due letters in one transaction, then queue them; the ids
     queued. A letter that could not be queued (Redis down) stays leased and comes back when its lease ends."""
     moment = now or datetime.now(UTC)
+    ZoneInfo(time_zone)  # a school with a broken zone fails here, before anything is leased on a wrong clock
     async with db.transaction(schema) as session:
         audit.set_actor(session, audit.Actor.system("notifications"))
         await notifications.compose_digests(session, time_zone=time_zone, now=moment)

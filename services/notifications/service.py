@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.errors import RuleError
 from services.grading.models import WorkKind
+from services.identity.models import Membership
 from services.journal.models import Attendance, Mark
 from services.notifications.models import FREQUENCIES, Notification, NotificationMail, NotificationSetting
 from services.notifications.schedule import digest_moment, mail_due_at
@@ -184,19 +185,24 @@ def _letter(entry: Entry) -> str:
             "часы можно изменить в дневнике, в разделе «Уведомления».\n")
 
 
-async def notify_entry(session: AsyncSession, *, event_id: int, payload: dict[str, Any], time_zone: str,
-                       now: datetime) -> list[int]:
+async def notify_entry(session: AsyncSession, *, school_id: int, event_id: int, payload: dict[str, Any],
+                       time_zone: str, now: datetime) -> list[int]:
     """Tell the student's guardians about a journal event, as each of them chose: an inbox row and a letter
-    (at once, after the quiet hours, or later in a digest). Idempotent per (event, guardian).
+    (at once, after the quiet hours, or later in a digest). Only guardians with an account in the school (a
+    membership linked to their person) are told: nobody else could read an inbox or have chosen mail.
+    Idempotent per (event, guardian).
 
     Returns the letters due now, already leased: the caller hands them to `notifications.send_mail`.
     """
     entry = await describe(session, payload)
     if entry is None:
         return []
-    guardians = list((await session.scalars(select(Guardianship.guardian_id)
-                                            .where(Guardianship.student_id == entry.student_id)
-                                            .order_by(Guardianship.guardian_id))).all())
+    guardians = list((await session.scalars(
+        select(Guardianship.guardian_id)
+        .where(Guardianship.student_id == entry.student_id,
+               Guardianship.guardian_id.in_(select(Membership.person_id).where(
+                   Membership.school_id == school_id, Membership.person_id.is_not(None))))
+        .order_by(Guardianship.guardian_id))).all())
     if not guardians:
         return []
     done = set((await session.scalars(select(Notification.guardian_id).where(

@@ -7,15 +7,18 @@ import random
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from services.db import Database
 from services.notifications import service
 from services.notifications.models import Notification, NotificationMail
 from services.notifications.schedule import digest_moment, in_quiet_hours, mail_due_at
-from tests.conftest import school_writes
+from services.region.models import School
+from services.structure.models import Guardianship, Person
+from tests.conftest import MakeSchool, school_writes
 from tests.journal import conftest as journal_fixtures
-from tests.journal.conftest import Clients, JournalSchool
+from tests.journal.conftest import Clients, JournalSchool, build_journal_school
+from workers.scheduler import scan_notifications
 
 journal = journal_fixtures.journal
 people = journal_fixtures.people
@@ -71,8 +74,8 @@ async def test_the_fan_out_schedules_by_an_injected_clock_and_runs_once_per_even
     night = msk(2026, 11, 23, 23, 30).astimezone(UTC)
     for _ in range(2):  # a redelivered event adds nothing
         async with school_writes(db, journal.school.schema) as s:
-            due_now = await service.notify_entry(s, event_id=event_id, payload=payload, time_zone="Europe/Moscow",
-                                                 now=night)
+            due_now = await service.notify_entry(s, school_id=journal.school.id, event_id=event_id,
+                                                 payload=payload, time_zone="Europe/Moscow", now=night)
             assert due_now == []
     async with school_writes(db, journal.school.schema) as s:
         [row] = (await s.scalars(select(Notification).where(Notification.event_id == event_id))).all()
@@ -154,3 +157,48 @@ async def test_the_settings_page_saves_and_shows_mistakes(journal: JournalSchool
     assert 'value="papa@example.ru"' in shown.text
 
 
+
+
+async def test_guardians_without_an_account_are_not_told(db: Database, journal: JournalSchool,
+                                                        people: Clients) -> None:
+    async with school_writes(db, journal.school.schema) as s:
+        other = Person(kind="guardian", last_name="Алексеев", first_name="П")
+        s.add(other)
+        await s.flush()
+        s.add(Guardianship(guardian_id=other.id, student_id=journal.students[0]))
+    cell = await people.teacher.put(journal.api(f"/lessons/{journal.lessons['today']}/cells/{journal.students[0]}"),
+                                    json={"text": "4"})
+    assert cell.status_code == 200
+    async with school_writes(db, journal.school.schema) as s:
+        await service.notify_entry(s, school_id=journal.school.id, event_id=random.randint(10**12, 10**13),
+                                   payload={"what": "mark", "lesson_id": journal.lessons["today"],
+                                            "student_id": journal.students[0]},
+                                   time_zone="Europe/Moscow", now=datetime.now(UTC))
+        told = list((await s.scalars(select(Notification.guardian_id))).all())
+    assert told == [journal.parent]  # the signed-in parent (defaults: in-app each), not the one without account
+
+
+async def test_the_scheduler_pass_covers_every_active_school_and_survives_a_failing_one(
+        db: Database, journal: JournalSchool, people: Clients, make_school: MakeSchool) -> None:
+    broken = await build_journal_school(db, make_school)
+    async with db.transaction() as s:
+        await s.execute(update(School).where(School.id == broken.school.id).values(time_zone="Nowhere/Atlantis"))
+    settings = {"email": "mama@example.ru", "consent": True, "email_frequency": "each", "inapp_frequency": "each"}
+    assert (await people.parent.put(f"/api/v1/schools/{journal.slug}/notifications/settings",
+                                    json=settings)).status_code == 200
+    assert (await people.teacher.put(journal.api(f"/lessons/{journal.lessons['today']}/cells/"
+                                                 f"{journal.students[0]}"), json={"text": "5"})).status_code == 200
+    async with school_writes(db, journal.school.schema) as s:
+        # The fan-out leased it for the worker; nobody took it.
+        [mail_id] = await service.notify_entry(
+            s, school_id=journal.school.id, event_id=random.randint(10**12, 10**13),
+            payload={"what": "mark", "lesson_id": journal.lessons["today"], "student_id": journal.students[0]},
+            time_zone="Europe/Moscow", now=datetime.now(UTC))
+    handed: list[tuple[int, int]] = []
+    try:
+        later = datetime.now(UTC) + service.LEASE + timedelta(seconds=1)
+        assert await scan_notifications(db, lambda school, mail: handed.append((school, mail)), now=later) >= 1
+    finally:
+        async with db.transaction() as s:
+            await s.execute(update(School).where(School.id == broken.school.id).values(time_zone="Europe/Moscow"))
+    assert (journal.school.id, mail_id) in handed
