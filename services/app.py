@@ -55,6 +55,8 @@ from services.messages.pages import MessagePages
 from services.notifications.controllers import NotificationController, NotificationPages
 from services.plan.controllers import PlanController
 from services.plan.pages import PlanPages
+from services.reports.controllers import WeeklyReportController
+from services.reports.pages import WeeklyReportPages
 from services.runtime import Runtime
 from services.structure.controllers import StructureController
 from services.structure.groups_pages import GroupPages
@@ -158,6 +160,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AccessController, AccessPages, ConsentPages, PublicAccessPages,
             SupportController, SupportPages, SupportQueuePages,
             NotificationController, NotificationPages,
+            WeeklyReportController, WeeklyReportPages,
         ],
         guards=[authorize],
         csrf_config=CSRFConfig(

@@ -10,6 +10,8 @@ bash infra/local/install.sh
 bash infra/local/node.sh
 # Chromium from Debian's packages for the page tests (Playwright launches it by path).
 bash infra/local/browser.sh
+# DejaVu Sans for the printed reports' PDFs (installed when missing).
+bash infra/local/fonts.sh
 .venv/bin/ruff check .
 .venv/bin/mypy services workers tenants infra
 exec .venv/bin/pytest -q "$@"
