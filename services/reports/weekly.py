@@ -33,7 +33,7 @@ TITLE = "Еженедельный отчёт об успеваемости и п
 TEACHER_SIGNATURE = "Подпись классного руководителя"
 PARENT_SIGNATURE = "Подпись родителя (законного представителя)"
 LESSON_COLUMNS = ("№", "Предмет, учитель", "Тема урока и домашнее задание", "Отметки", "Посещаемость, изменения")
-LESSON_WIDTHS = (8, 36, 68, 34, 34)
+LESSON_WIDTHS = (7, 36, 73, 32, 32)
 SUBJECT_COLUMNS = ("Предмет", "Отметки за период", "Средний балл", "Прогноз", "Выставлено")
 SUBJECT_WIDTHS = (40, 62, 22, 20, 36)
 
@@ -122,7 +122,7 @@ async def class_reports(session: AsyncSession, school_name: str, unit: ClassUnit
 def _lesson_cells(lesson: diary.DiaryLesson) -> tuple[str, str, str, str, str]:
     when = ""
     if lesson.starts and lesson.ends:
-        when = f"\n{lesson.starts.strftime('%H:%M')}–{lesson.ends.strftime('%H:%M')}"
+        when = f", {lesson.starts.strftime('%H:%M')}–{lesson.ends.strftime('%H:%M')}"
     room = f", каб. {lesson.room}" if lesson.room else ""
     subject = f"{lesson.subject}\n{lesson.teacher}{when}{room}"
     work: list[str] = []
@@ -190,14 +190,15 @@ def _heading(pdf: Any, text: str, size: float = 11, space: float = 14) -> None:
         pdf.add_page()
     pdf.set_font(FONT, "B", size)
     pdf.multi_cell(0, size * 0.5, text, new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(1)
+    pdf.ln(0.5)
 
 
 def _table(pdf: Any, columns: tuple[str, ...], widths: tuple[int, ...], rows: list[tuple[str, ...]]) -> None:
     from fpdf.fonts import FontFace
 
-    pdf.set_font(FONT, "", 8.5)
-    with pdf.table(col_widths=widths, width=sum(widths), text_align="LEFT", line_height=4.2,
+    pdf.set_font(FONT, "", 8)
+    with pdf.table(col_widths=widths, width=sum(widths), text_align="LEFT", line_height=3.7,
+                   padding=(0.8, 1.2),
                    headings_style=FontFace(emphasis="BOLD", fill_color=(235, 235, 235)),
                    first_row_as_headings=True, repeat_headings=1) as table:
         head = table.row()
@@ -207,69 +208,67 @@ def _table(pdf: Any, columns: tuple[str, ...], widths: tuple[int, ...], rows: li
             row = table.row()
             for text in values:
                 row.cell(text)
-    pdf.ln(3)
+    pdf.ln(2)
+
+
+def _line(pdf: Any, text: str, size: float = 9, style: str = "", height: float = 4.6) -> None:
+    pdf.set_font(FONT, style, size)
+    pdf.multi_cell(0, height, text, new_x="LMARGIN", new_y="NEXT")
 
 
 def _draw_student(pdf: Any, report: StudentReport) -> None:
     week = report.week
     pdf.add_page()
     pdf.footer_text = f"{report.student_name}, {_dmy(week.monday)}–{_dmy(week.saturday)}"
-    pdf.set_font(FONT, "B", 13)
-    pdf.multi_cell(0, 6, report.school_name, new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font(FONT, "", 11)
-    pdf.multi_cell(0, 6, TITLE, new_x="LMARGIN", new_y="NEXT")
+    _line(pdf, report.school_name, 12, "B", 6)
+    _line(pdf, TITLE, 10, "", 5.5)
     pdf.ln(1)
-    pdf.set_font(FONT, "", 10)
-    lines = [f"Ученик: {report.student_name}",
-             f"Класс: {report.class_name or '—'}"
-             + (f", классный руководитель: {report.class_teacher}" if report.class_teacher else ""),
-             f"Неделя: {_dmy(week.monday)} – {_dmy(week.saturday)}"]
-    for line in lines:
-        pdf.multi_cell(0, 5, line, new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(3)
+    _line(pdf, f"Ученик: {report.student_name}", 9.5)
+    _line(pdf, f"Класс: {report.class_name or '—'}"
+               + (f", классный руководитель: {report.class_teacher}" if report.class_teacher else ""), 9.5)
+    _line(pdf, f"Неделя: {_dmy(week.monday)} – {_dmy(week.saturday)}", 9.5)
+    pdf.ln(2)
 
     for day in week.days:
-        _heading(pdf, f"{day.weekday}, {_dmy(day.on_date)}", 10.5, 22)
+        title = f"{day.weekday}, {_dmy(day.on_date)}"
         if not day.lessons:
+            if pdf.will_page_break(6):
+                pdf.add_page()
+            pdf.set_font(FONT, "B", 9.5)
+            pdf.write(5, title)
             pdf.set_font(FONT, "", 9)
-            pdf.multi_cell(0, 5, "Уроков нет.", new_x="LMARGIN", new_y="NEXT")
-            pdf.ln(2)
+            pdf.write(5, " — уроков нет.")
+            pdf.ln(6)
             continue
+        _heading(pdf, title, 9.5, 20)
         _table(pdf, LESSON_COLUMNS, LESSON_WIDTHS, [_lesson_cells(x) for x in day.lessons])
 
     view = report.subjects
+    pdf.ln(1)
     if view.period is None:
-        _heading(pdf, "Успеваемость за период", 11, 20)
-        pdf.set_font(FONT, "", 9)
-        pdf.multi_cell(0, 5, "Учебные периоды для класса этого ученика не заданы.", new_x="LMARGIN", new_y="NEXT")
+        _heading(pdf, "Успеваемость за период", 10, 16)
+        _line(pdf, "Учебные периоды для класса этого ученика не заданы.")
     else:
         period = view.period
         _heading(pdf, f"Успеваемость: {diary.period_name(period)} ({_dmy(period.start_date)} – "
-                      f"{_dmy(period.end_date)})", 11, 24)
-        pdf.set_font(FONT, "", 8)
-        pdf.multi_cell(0, 4, "Средний балл — взвешенный: каждая отметка умножается на вес вида работы. Прогноз — "
-                             "отметка, к которой округляется средний балл по правилу школы; это не выставленная "
-                             "отметка.", new_x="LMARGIN", new_y="NEXT")
+                      f"{_dmy(period.end_date)})", 10, 22)
+        _line(pdf, "Средний балл — взвешенный: каждая отметка умножается на вес вида работы. Прогноз — отметка, к "
+                   "которой округляется средний балл по правилу школы; это не выставленная отметка.", 7.5, "", 3.6)
         pdf.ln(1)
         if view.subjects:
             _table(pdf, SUBJECT_COLUMNS, SUBJECT_WIDTHS, [_subject_cells(s) for s in view.subjects])
         else:
-            pdf.set_font(FONT, "", 9)
-            pdf.multi_cell(0, 5, "В этом периоде нет предметов и отметок.", new_x="LMARGIN", new_y="NEXT")
+            _line(pdf, "В этом периоде нет предметов и отметок.")
 
-    if pdf.will_page_break(32):
+    if pdf.will_page_break(26):
         pdf.add_page()
-    pdf.ln(6)
-    pdf.set_font(FONT, "", 10)
+    pdf.ln(3)
     teacher = f" ({report.class_teacher})" if report.class_teacher else ""
-    pdf.multi_cell(0, 6, f"{TEACHER_SIGNATURE}{teacher}: ______________________", new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(4)
-    pdf.multi_cell(0, 6, f"{PARENT_SIGNATURE}: ______________________   Дата: ____________",
-                   new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(2)
-    pdf.set_font(FONT, "", 7.5)
-    pdf.multi_cell(0, 4, f"Отчёт сформирован {_dmy(report.printed_on)} по данным электронного журнала.",
-                   new_x="LMARGIN", new_y="NEXT")
+    _line(pdf, f"{TEACHER_SIGNATURE}{teacher}: ______________________", 9.5, "", 6)
+    pdf.ln(3)
+    _line(pdf, f"{PARENT_SIGNATURE}: ______________________   Дата: ____________", 9.5, "", 6)
+    pdf.ln(1)
+    _line(pdf, f"Отчёт сформирован {_dmy(report.printed_on)} по данным электронного журнала.", 7, "", 3.6)
 
 
 def render(reports: list[StudentReport]) -> bytes:
