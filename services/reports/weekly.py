@@ -276,8 +276,7 @@ def render(reports: list[StudentReport]) -> bytes:
     pdf = _new_document()
     if not reports:
         pdf.add_page()
-        pdf.set_font(FONT, "", 11)
-        pdf.multi_cell(0, 6, "В классе нет учеников на эту неделю.", new_x="LMARGIN", new_y="NEXT")
+        _line(pdf, "В классе нет учеников на эту неделю.", 11, "", 6)
     for report in reports:
         _draw_student(pdf, report)
     return bytes(pdf.output())

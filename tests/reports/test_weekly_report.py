@@ -248,4 +248,4 @@ def test_a_long_week_breaks_across_pages_with_the_signatures_at_the_end() -> Non
     assert "Подпись родителя" in texts[-1]
     assert "Суббота, 21.11.2026" in " ".join(texts)
     assert "опоздание на 5 мин" in " ".join(texts)
-    assert reader.pages[0].mediabox.width == 595.28 or round(float(reader.pages[0].mediabox.width)) == 595
+    assert (round(float(reader.pages[0].mediabox.width)), round(float(reader.pages[0].mediabox.height))) == (595, 842)
