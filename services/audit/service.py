@@ -14,9 +14,11 @@ audit rides on the ORM session instead, once `install()` has run in the process:
   `delete_rows`, which audit each row; code that records by itself marks its statement with
   `execution_options(audited=True)` and calls `record()`.
 
-A new journal table is audited the day its model exists: nothing to register. What the hook cannot see: SQL on a
-bare connection (provisioning, migrations), legacy `bulk_save_objects`/`bulk_*_mappings`, and rows changed by
-the database itself (ON DELETE CASCADE, triggers) — school tables should not rely on those.
+A new journal table is audited the day its model exists: nothing to register. The exception is bookkeeping derived
+from audited rows and written in bulk by workers (the notifications told to parents, the letters sent): such a table
+says so with `__table_args__ = (..., NOT_AUDITED)` and is neither recorded nor guarded. What the hook cannot
+see: SQL on a bare connection (provisioning, migrations), legacy `bulk_save_objects`/`bulk_*_mappings`, and rows
+changed by the database itself (ON DELETE CASCADE, triggers) — school tables should not rely on those.
 
 The chain: each entry's `hash` is sha256(`prev_hash` + canonical JSON of its content); the first entry links to
 64 zeros. Writers of one school serialize on a transaction-scoped advisory lock taken at their first audited
@@ -55,6 +57,8 @@ from services.audit.models import AUDIT_ACTIONS, AuditLog
 from services.db import SchoolBase
 
 GENESIS = "0" * 64
+NOT_AUDITED: dict[str, Any] = {"info": {"audited": False}}
+"""The last item of a model's `__table_args__` that keeps its table out of the audit (see the module's docstring)."""
 ACTOR_KEY = "actor"  # session.info key: the Actor behind this session's writes
 REASON_KEY = "audit_reason"  # session.info key: optional reason stored with the hook's entries
 _PENDING_KEY = "_audit_pending"
@@ -441,11 +445,18 @@ async def _queue_for_chain(session: AsyncSession) -> None:
     await session.run_sync(_head)
 
 
+def is_audited(table: Table) -> bool:
+    return bool(table.info.get("audited", True))
+
+
+def _audited(obj: object) -> bool:
+    return isinstance(obj, SchoolBase) and is_audited(_local_table(obj))
+
+
 def _before_flush(session: Session, _flush_context: UOWTransaction, _instances: Any) -> None:
-    new = [o for o in session.new if isinstance(o, SchoolBase)]
-    dirty = [o for o in session.dirty
-             if isinstance(o, SchoolBase) and session.is_modified(o, include_collections=False)]
-    deleted = [o for o in session.deleted if isinstance(o, SchoolBase)]
+    new = [o for o in session.new if _audited(o)]
+    dirty = [o for o in session.dirty if _audited(o) and session.is_modified(o, include_collections=False)]
+    deleted = [o for o in session.deleted if _audited(o)]
     session.info.pop(_PENDING_KEY, None)
     if not (new or dirty or deleted):
         return
@@ -489,7 +500,8 @@ def _after_flush(session: Session, _flush_context: UOWTransaction) -> None:
 
 
 def _is_school_table(table: Any) -> bool:
-    return isinstance(table, Table) and table.schema is None and table.name in SchoolBase.metadata.tables
+    return isinstance(table, Table) and table.schema is None and table.name in SchoolBase.metadata.tables and \
+        is_audited(SchoolBase.metadata.tables[table.name])
 
 
 def _guard_statement(state: ORMExecuteState) -> None:

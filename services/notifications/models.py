@@ -31,6 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from services.audit.service import NOT_AUDITED
 from services.db import SchoolBase
 from services.structure import models as _structure  # noqa: F401 - person is referred to
 
@@ -68,6 +69,7 @@ class NotificationMail(SchoolBase):
     __table_args__ = (
         CheckConstraint(f"mode in {MAIL_MODES!r}", name="mode"),
         Index("ix_notification_mail_unsent", "next_attempt_at", postgresql_where=text("sent_at IS NULL")),
+        NOT_AUDITED,
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -99,6 +101,7 @@ class Notification(SchoolBase):
         Index("ix_notification_inbox", "guardian_id", "show_at", postgresql_where=text("inapp")),
         Index("ix_notification_digest", "guardian_id", "created_at",
               postgresql_where=text("email_mode IS NOT NULL AND mail_id IS NULL")),
+        NOT_AUDITED,
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)

@@ -264,3 +264,24 @@ async def test_changes_by_account_since_lists_only_that_accounts_later_changes(
         changes = await audit.changes_by_account_since(session, TEACHER.account_id or 0, since)
     assert [(c.action, c.after and c.after["first_name"]) for c in changes] == [("insert", "После")]
     assert changes[0].reverted_by is None
+
+
+async def test_bookkeeping_tables_marked_not_audited_are_written_without_entries(
+        db: Database, make_school: MakeSchool) -> None:
+    from services.notifications.models import NotificationMail
+
+    school = await make_school()
+    async with acting(db, school.schema, TEACHER) as session:
+        parent = Person(kind="guardian", last_name="Родитель", first_name="Р")
+        session.add(parent)
+    count = len(await entries(db, school))
+    now = datetime.now(UTC)
+    mail = {"guardian_id": parent.id, "mode": "each", "to_address": "r@example.ru", "subject": "s", "body": "b",
+            "due_at": now, "next_attempt_at": now}
+    async with acting(db, school.schema, None) as session:  # no actor needed, ORM or bulk
+        session.add(NotificationMail(**mail))
+        await session.execute(insert(NotificationMail).values(**mail))
+    assert len(await entries(db, school)) == count
+    with pytest.raises(audit.ActorMissing):
+        async with acting(db, school.schema, None) as session:
+            session.add_all([NotificationMail(**mail), Person(kind="guardian", last_name="Б", first_name="В")])
