@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import audit
@@ -16,7 +16,7 @@ from services.errors import RuleError
 from services.grading.models import GradeValue
 from services.grading.service import allowed_marks
 from services.identity.policy import Principal, may_write_closed_period, may_write_journal
-from services.outbox.service import add_event
+from services.outbox.service import add_event, add_events
 from services.structure.models import ClassUnit, Enrollment, GroupMembership, StudyGroup, Subject, TeachingLoad
 from services.timetable.models import Lesson
 from tenants.registry import SchoolRecord
@@ -101,17 +101,25 @@ async def audience_name(session: AsyncSession, load: TeachingLoad) -> str:
 
 
 async def lesson_scope(session: AsyncSession, lesson_id: int, *, lock: bool = False) -> LessonScope:
-    query = select(Lesson).where(Lesson.id == lesson_id)
-    lesson = await session.scalar(query.with_for_update() if lock else query)
-    if lesson is None:
+    """The lesson with its load, subject, class and period: one query for a class's lesson (a group's needs two
+    more for its grade and name), then the period."""
+    query = (select(Lesson, TeachingLoad, Subject, ClassUnit)
+             .join(TeachingLoad, TeachingLoad.id == Lesson.teaching_load_id)
+             .join(Subject, Subject.id == TeachingLoad.subject_id)
+             .outerjoin(ClassUnit, ClassUnit.id == TeachingLoad.class_unit_id)
+             .where(Lesson.id == lesson_id))
+    row = (await session.execute(query.with_for_update(of=Lesson) if lock else query)).one_or_none()
+    if row is None:
         raise JournalNotFound("Урок не найден.")
-    load = await session.get(TeachingLoad, lesson.teaching_load_id)
-    assert load is not None  # a lesson's foreign key
-    subject = await session.get(Subject, load.subject_id)
-    assert subject is not None
-    grade = await load_grade(session, load, lesson.on_date)
+    lesson, load, subject, unit = row
+    if unit is not None:
+        grade: int | None = unit.grade
+        audience = unit.name
+    else:
+        grade = await load_grade(session, load, lesson.on_date)
+        audience = await audience_name(session, load)
     period = await period_for(session, grade, lesson.on_date) if grade is not None else None
-    return LessonScope(lesson, load, subject, await audience_name(session, load), period)
+    return LessonScope(lesson, load, subject, audience, period)
 
 
 async def check_may_write(session: AsyncSession, writer: Writer, scope: LessonScope) -> None:
@@ -153,20 +161,39 @@ async def student_grade(session: AsyncSession, scope: LessonScope, student_id: i
     return await roster_grade(session, scope.load, scope.audience, student_id, scope.lesson.on_date)
 
 
+def _roster(load: TeachingLoad, day: date) -> Select[tuple[int, int]]:
+    """(student id, grade of their class) of everyone in the load's class or group on `day`."""
+    query = (select(Enrollment.student_id, ClassUnit.grade).join(ClassUnit, Enrollment.class_unit_id == ClassUnit.id)
+             .where(_on(Enrollment, day)))
+    if load.class_unit_id is not None:
+        return query.where(Enrollment.class_unit_id == load.class_unit_id)
+    return query.join(GroupMembership, GroupMembership.student_id == Enrollment.student_id).where(
+        GroupMembership.group_id == load.group_id, _on(GroupMembership, day))
+
+
 async def roster_grade(session: AsyncSession, load: TeachingLoad, audience: str, student_id: int, day: date) -> int:
     """The grade of the student's class on `day` if the student belongs to the load's class or group that day."""
-    query = (select(ClassUnit.grade).join(Enrollment, Enrollment.class_unit_id == ClassUnit.id)
-             .where(Enrollment.student_id == student_id, _on(Enrollment, day)))
-    if load.class_unit_id is not None:
-        query = query.where(Enrollment.class_unit_id == load.class_unit_id)
-    else:
-        query = query.join(GroupMembership, GroupMembership.student_id == Enrollment.student_id).where(
-            GroupMembership.group_id == load.group_id, _on(GroupMembership, day))
-    grade = await session.scalar(query.limit(1))
-    if grade is None:
-        raise JournalError(f"Ученик не числится в «{audience}» на {ru_date(day)}: записи ставятся только за "
-                           "дни, когда он учится в этом классе (группе).")
-    return grade
+    row = (await session.execute(_roster(load, day).where(Enrollment.student_id == student_id).limit(1))).first()
+    if row is None:
+        raise not_in_roster(audience, day)
+    return int(row[1])
+
+
+async def roster_members(session: AsyncSession, load: TeachingLoad, day: date) -> dict[int, int]:
+    """Student id → grade of everyone who belongs to the load's class or group on `day`: one query for a whole
+    class, where `roster_grade` is one per student."""
+    return dict((await session.execute(_roster(load, day))).tuples().all())
+
+
+def not_in_roster(audience: str, day: date) -> JournalError:
+    return JournalError(f"Ученик не числится в «{audience}» на {ru_date(day)}: записи ставятся только за "
+                        "дни, когда он учится в этом классе (группе).")
+
+
+async def saved_many(session: AsyncSession, writer: Writer, what: str, lesson_id: int, student_ids: list[int]) -> None:
+    """`saved` for several students of one lesson: one multi-row statement instead of one per student."""
+    await add_events(session, topic=ENTRY_SAVED, school_id=writer.school.id, payloads=[
+        {"what": what, "lesson_id": lesson_id, "student_id": student_id} for student_id in student_ids])
 
 
 async def marks_allowed(session: AsyncSession, subject: Subject, grade: int, *, special: bool) -> list[GradeValue]:

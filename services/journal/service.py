@@ -24,7 +24,10 @@ from services.journal.scope import (
     check_value,
     lesson_scope,
     marks_allowed,
+    not_in_roster,
+    roster_members,
     saved,
+    saved_many,
     student_grade,
 )
 from services.plan.models import PlanTopic
@@ -167,10 +170,12 @@ async def set_attendance(session: AsyncSession, writer: Writer, lesson_id: int, 
         raise JournalError("Ученик указан дважды.")
     current = {a.student_id: a for a in (await session.execute(
         select(Attendance).where(Attendance.lesson_id == lesson_id))).scalars()}
+    members = await roster_members(session, scope.load, scope.lesson.on_date)
     changed = []
     for presence in entries:
         _check_presence(presence)
-        await student_grade(session, scope, presence.student_id)
+        if presence.student_id not in members:
+            raise not_in_roster(scope.audience, scope.lesson.on_date)
         if await _apply_presence(session, writer, scope, presence, current.get(presence.student_id)):
             changed.append(presence.student_id)
     if whole_class:
@@ -178,8 +183,7 @@ async def set_attendance(session: AsyncSession, writer: Writer, lesson_id: int, 
         if not record.attendance_taken:
             record.attendance_taken, record.updated_at = True, writer.school.now()
     await session.flush()
-    for student_id in changed:
-        await saved(session, writer, "attendance", lesson_id=lesson_id, student_id=student_id)
+    await saved_many(session, writer, "attendance", lesson_id, changed)
     if whole_class and not changed:
         await saved(session, writer, "attendance", lesson_id=lesson_id)
     rows = await session.execute(select(Attendance).where(Attendance.lesson_id == lesson_id))
