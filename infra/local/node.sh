@@ -8,22 +8,9 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 PROJECT="$ROOT/tests/oidc"
 
+source "$ROOT/infra/local/debian.sh"
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-    if ! command -v apt-get >/dev/null 2>&1; then
-        echo "node.sh: node and npm are missing and this is not a Debian-like system; install Node.js 18.12+ and npm" >&2
-        exit 1
-    fi
-    SUDO=""
-    if [ "$(id -u)" != 0 ]; then
-        if ! command -v sudo >/dev/null 2>&1; then
-            echo "node.sh: node and npm are missing; as root run: apt-get install nodejs npm" >&2
-            exit 1
-        fi
-        SUDO="sudo"
-    fi
-    echo "node.sh: installing nodejs and npm from Debian's packages" >&2
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+    debian_install "node.sh: node and npm" nodejs npm
 fi
 
 if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 18 || (a === 18 && b >= 12) ? 0 : 1)'; then

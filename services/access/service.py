@@ -146,10 +146,18 @@ async def applications(session: AsyncSession, *, open_only: bool = False, limit:
     return list((await session.execute(query)).scalars())
 
 
-async def application(session: AsyncSession, app_id: int) -> AccessApplication:
-    app = await session.get(AccessApplication, app_id)
+async def application(session: AsyncSession, app_id: int, *, lock: bool = False) -> AccessApplication:
+    app = await session.get(AccessApplication, app_id, with_for_update=lock)
     if app is None:
         raise AccessError("Заявление не найдено.", status_code=404)
+    return app
+
+
+async def _open_application(session: AsyncSession, app_id: int) -> AccessApplication:
+    """The application, locked for the decision, if none was taken yet."""
+    app = await application(session, app_id, lock=True)
+    if app.status != "open":
+        raise AccessError(f"По заявлению № {app.id} уже принято решение.", status_code=409)
     return app
 
 
@@ -209,11 +217,7 @@ async def approve(runtime: Runtime, school: SchoolRecord, app_id: int, *, studen
     today = school.today()
     async with runtime.db.transaction(school.schema) as session:
         audit.set_actor(session, audit.Actor.account(actor_account_id))
-        app = await session.get(AccessApplication, app_id, with_for_update=True)
-        if app is None:
-            raise AccessError("Заявление не найдено.", status_code=404)
-        if app.status != "open":
-            raise AccessError(f"По заявлению № {app.id} уже принято решение.", status_code=409)
+        app = await _open_application(session, app_id)
         student = await session.get(Person, student_id)
         if student is None or student.kind != "student":
             raise AccessError("Выберите ученика школы, о котором подано заявление.", status_code=422)
@@ -267,10 +271,6 @@ async def refuse(runtime: Runtime, school: SchoolRecord, app_id: int, *, reason:
         raise AccessError(*problems)
     async with runtime.db.transaction(school.schema) as session:
         audit.set_actor(session, audit.Actor.account(actor_account_id))
-        app = await session.get(AccessApplication, app_id, with_for_update=True)
-        if app is None:
-            raise AccessError("Заявление не найдено.", status_code=404)
-        if app.status != "open":
-            raise AccessError(f"По заявлению № {app.id} уже принято решение.", status_code=409)
+        app = await _open_application(session, app_id)
         _refuse(app, reason, answer, actor_account_id)
         return Decision(app)

@@ -8,7 +8,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-import httpx
 from litestar import Litestar
 from sqlalchemy import event, select
 
@@ -17,19 +16,13 @@ from services.db import Database
 from services.grading.service import allowed_marks
 from services.journal.finals import suggest, weighted_average
 from services.structure.models import Guardianship, Person, SchoolSetting, Subject
-from services.timetable import service as timetable
 from services.timetable.models import Lesson
 from tests.conftest import MakeSchool, SignIn, school_writes
-from tests.journal.conftest import Clients, JournalSchool
+from tests.journal.conftest import Clients, JournalSchool, keep_lessons, work_kinds
 
 
 def diary(journal: JournalSchool, student_id: int, tail: str) -> str:
     return f"/api/v1/schools/{journal.slug}/diary/students/{student_id}{tail}"
-
-
-async def kinds(client: httpx.AsyncClient, journal: JournalSchool) -> dict[str, int]:
-    answer = await client.get(f"/api/v1/schools/{journal.slug}/grading/work-kinds")
-    return {k["name"]: k["id"] for k in answer.json()}
 
 
 def lessons_of(week: dict[str, Any]) -> dict[int, dict[str, Any]]:
@@ -41,23 +34,8 @@ async def test_the_week_shows_what_the_journal_holds_for_this_student(
 ) -> None:
     a, b, left = journal.students
     today, russian, tomorrow = journal.lessons["today"], journal.lessons["russian_today"], journal.lessons["tomorrow"]
-    kind = await kinds(people.teacher, journal)
-    api = journal.api
-    assert (await people.teacher.put(api(f"/lessons/{today}"), json={
-        "topic": "Сложение дробей", "homework": "№ 245, 247"})).status_code == 200
-    assert (await people.teacher.post(api(f"/lessons/{today}/marks"), json={
-        "student_id": a, "value": "5", "work_kind_id": kind["Контрольная работа"], "comment": "Без ошибок"}
-    )).status_code == 201
-    assert (await people.teacher.post(api(f"/lessons/{today}/marks"), json={
-        "student_id": b, "value": "3", "work_kind_id": kind["Устный ответ"]})).status_code == 201
-    assert (await people.teacher.put(api(f"/lessons/{today}/students/{b}/homework"),
-                                     json={"text": "Повторить § 11"})).status_code == 200
-    assert (await people.other_teacher.put(api(f"/lessons/{russian}/attendance"), json={"entries": [
-        {"student_id": a, "status": "absent", "reason": "illness"}]})).status_code == 200
-    async with school_writes(db, journal.school.schema) as s:
-        await timetable.substitute(s, russian, teacher_id=journal.deputy, reason="Учитель на курсах",
-                                   actor_account_id=None)
-        await timetable.cancel(s, tomorrow, reason="Карантин", actor_account_id=None)
+    await keep_lessons(db, journal, people, maths=today, russian=russian, cancelled=tomorrow,
+                              individual_for=b)
 
     # The parent's view of their child's week.
     response = await people.parent.get(diary(journal, a, f"/week?week={journal.today.isoformat()}"))
@@ -139,7 +117,7 @@ async def test_the_forecast_is_the_journals_own_weighted_average_and_rounding_ru
 ) -> None:
     a = journal.students[0]
     today = journal.lessons["today"]
-    kind = await kinds(people.teacher, journal)
+    kind = await work_kinds(people.teacher, journal)
     async with school_writes(db, journal.school.schema) as s:
         s.add(SchoolSetting(key="journal.rounding_threshold", value="0.6"))
         running = list((await s.execute(select(StudyPeriod).where(

@@ -17,6 +17,7 @@ from services.calendar.models import AcademicYear, StudyPeriod
 from services.calendar.service import standard_layout
 from services.db import Database
 from services.structure.models import ClassUnit, Enrollment, Guardianship, Person, Subject, TeachingLoad
+from services.timetable import service as timetable
 from services.timetable.models import Bell, BellSchedule, Lesson
 from tenants.provisioning import ProvisionedSchool
 from tests.conftest import MakeSchool, SignIn, school_writes
@@ -140,3 +141,34 @@ async def people(journal: JournalSchool, sign_in: SignIn) -> Clients:
         await sign_in({s: ["student"]}, person_ids={s: journal.students[0]}),
         await sign_in({s: ["parent"]}, person_ids={s: journal.parent}),
     )
+
+
+async def work_kinds(client: httpx.AsyncClient, journal: JournalSchool) -> dict[str, int]:
+    answer = await client.get(f"/api/v1/schools/{journal.slug}/grading/work-kinds")
+    return {k["name"]: k["id"] for k in answer.json()}
+
+
+async def keep_lessons(db: Database, journal: JournalSchool, people: Clients, *, maths: int, russian: int,
+                       cancelled: int, individual_for: int) -> dict[str, int]:
+    """A day as the diary and the printed report show it, kept through the API: the maths lesson's topic and
+    homework, a 5 for a test (student 0) and a 3 for an oral answer (student 1), individual homework for one
+    student; student 0 ill at Russian, which a substitute (the deputy) teaches; another lesson cancelled.
+    Returns the work kinds by name."""
+    (a, b, _), api = journal.students, journal.api
+    kind = await work_kinds(people.teacher, journal)
+    assert (await people.teacher.put(api(f"/lessons/{maths}"), json={
+        "topic": "Сложение дробей", "homework": "№ 245, 247"})).status_code == 200
+    assert (await people.teacher.post(api(f"/lessons/{maths}/marks"), json={
+        "student_id": a, "value": "5", "work_kind_id": kind["Контрольная работа"], "comment": "Без ошибок"}
+    )).status_code == 201
+    assert (await people.teacher.post(api(f"/lessons/{maths}/marks"), json={
+        "student_id": b, "value": "3", "work_kind_id": kind["Устный ответ"]})).status_code == 201
+    assert (await people.teacher.put(api(f"/lessons/{maths}/students/{individual_for}/homework"),
+                                     json={"text": "Повторить § 11"})).status_code == 200
+    assert (await people.other_teacher.put(api(f"/lessons/{russian}/attendance"), json={"entries": [
+        {"student_id": a, "status": "absent", "reason": "illness"}]})).status_code == 200
+    async with school_writes(db, journal.school.schema) as s:
+        await timetable.substitute(s, russian, teacher_id=journal.deputy, reason="Учитель на курсах",
+                                   actor_account_id=None)
+        await timetable.cancel(s, cancelled, reason="Карантин", actor_account_id=None)
+    return kind

@@ -16,10 +16,9 @@ from services.db import Database
 from services.diary import service as diary
 from services.reports import weekly
 from services.structure.models import ClassUnit, Enrollment, Person
-from services.timetable import service as timetable
 from services.timetable.models import Lesson
 from tests.conftest import SignIn, school_writes
-from tests.journal.conftest import Clients, JournalSchool
+from tests.journal.conftest import Clients, JournalSchool, keep_lessons
 
 
 def pages_of(response: httpx.Response) -> list[str]:
@@ -48,7 +47,7 @@ class Week:
 async def fill_week(db: Database, journal: JournalSchool, people: Clients, sign_in: SignIn) -> Week:
     """Иванова is the class teacher of 5А; on one day of this week Алексеев gets a 5 for a test in maths with the
     class's and his own homework, is ill at Russian (taught by a substitute), and a third lesson is cancelled."""
-    a, b, _ = journal.students
+    a = journal.students[0]
     day = report_day(journal)
     async with school_writes(db, journal.school.schema) as s:
         class_id = await s.scalar(select(Enrollment.class_unit_id).where(Enrollment.student_id == a))
@@ -62,24 +61,7 @@ async def fill_week(db: Database, journal: JournalSchool, people: Clients, sign_
         s.add_all(made)
         await s.flush()
         maths, russian, cancelled = (x.id for x in made)
-    kinds = {k["name"]: k["id"] for k in (await people.teacher.get(
-        f"/api/v1/schools/{journal.slug}/grading/work-kinds")).json()}
-    api = journal.api
-    assert (await people.teacher.put(api(f"/lessons/{maths}"), json={
-        "topic": "Сложение дробей", "homework": "№ 245, 247"})).status_code == 200
-    assert (await people.teacher.post(api(f"/lessons/{maths}/marks"), json={
-        "student_id": a, "value": "5", "work_kind_id": kinds["Контрольная работа"], "comment": "Без ошибок"}
-    )).status_code == 201
-    assert (await people.teacher.post(api(f"/lessons/{maths}/marks"), json={
-        "student_id": b, "value": "3", "work_kind_id": kinds["Устный ответ"]})).status_code == 201
-    assert (await people.teacher.put(api(f"/lessons/{maths}/students/{a}/homework"),
-                                     json={"text": "Повторить § 11"})).status_code == 200
-    assert (await people.other_teacher.put(api(f"/lessons/{russian}/attendance"), json={"entries": [
-        {"student_id": a, "status": "absent", "reason": "illness"}]})).status_code == 200
-    async with school_writes(db, journal.school.schema) as s:
-        await timetable.substitute(s, russian, teacher_id=journal.deputy, reason="Учитель на курсах",
-                                   actor_account_id=None)
-        await timetable.cancel(s, cancelled, reason="Карантин", actor_account_id=None)
+    await keep_lessons(db, journal, people, maths=maths, russian=russian, cancelled=cancelled, individual_for=a)
     class_teacher = await sign_in({journal.school: ["teacher", "class_teacher"]},
                                   person_ids={journal.school: journal.teacher})
     return Week(day, maths, russian, cancelled, class_id, class_teacher)
