@@ -435,6 +435,8 @@ async def run_scenario(name: str, clients: list[httpx.AsyncClient], requests: li
     pace = random.Random(len(clients))
 
     async def loop(i: int, until: float, record: bool) -> None:
+        if think:  # teachers act independently: no synchronized burst at the start of a phase
+            await asyncio.sleep(think * pace.uniform(0.0, 1.0))
         while time.perf_counter() < until:
             await one(i, record)
             if think:
