@@ -20,11 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services import audit
 from services.access.consent_items import ACCESS_ITEMS, CONSENT_ITEMS, ERASURE_WORKING_DAYS
 from services.access.models import AccessApplication, Consent, ErasureTask
-from services.access.service import AccessError, full_name
+from services.access.service import AccessError
 from services.access.workdays import add_working_days
 from services.identity.models import Invite, Membership, PlatformAudit
 from services.runtime import Runtime
 from services.structure.models import Guardianship, Person
+from services.structure.names import full_name
 from tenants.registry import SchoolRecord
 
 ERASED_NAME = "(данные удалены)"

@@ -191,7 +191,7 @@ async def _sheet_page(session: AsyncSession, school: SchoolRecord, person_id: in
     return Template("access/consent_sheet.html", status_code=status_code, headers=NO_STORE, context={
         "school": school, "person": person, "sections": CONSENT_SECTIONS, "access_items": ACCESS_ITEMS,
         "active": {c.item_code: c for c in rows if c.revoked_at is None}, "history": rows,
-        "name": service.full_name(person.last_name, person.first_name, person.middle_name), **context})
+        "name": person.full_name, **context})
 
 
 class ConsentPages(Controller):

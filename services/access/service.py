@@ -20,6 +20,7 @@ from services.identity import invites
 from services.identity.models import PlatformAudit
 from services.runtime import Runtime
 from services.structure.models import ClassUnit, Enrollment, Guardianship, Person
+from services.structure.names import full_name
 from tenants.registry import SchoolRecord
 
 DECISION_WORKING_DAYS = 3
@@ -173,9 +174,6 @@ class Candidate:
     class_name: str
     guardians: list[tuple[int, str]]
 
-
-def full_name(last: str, first: str, middle: str | None) -> str:
-    return " ".join(p for p in (last, first, middle) if p)
 
 
 async def candidates(session: AsyncSession, app: AccessApplication, today: date) -> list[Candidate]:

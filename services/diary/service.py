@@ -24,7 +24,6 @@ from services.calendar.service import default_period_name
 from services.grading.models import WorkKind
 from services.grading.service import allowed_marks
 from services.identity.models import Membership
-from services.journal.control_forms import short_name
 from services.journal.finals import KIND_NAMES, Average, suggest, weighted_average
 from services.journal.models import Attendance, FinalMark, HomeworkFile, IndividualHomework, LessonRecord, Mark
 from services.journal.settings import journal_settings
@@ -197,7 +196,7 @@ async def week(session: AsyncSession, student_id: int, day: date, person: Person
         for lesson, subject, who in rows:
             starts, ends = bells.get(lesson.lesson_number, (None, None))
             lessons[lesson.id] = DiaryLesson(lesson.id, lesson.on_date, lesson.lesson_number, starts, ends, subject,
-                                             short_name(who) if who else "—", lesson.room,
+                                             who.short_name if who else "—", lesson.room,
                                              lesson.status == "cancelled")
         await _fill(session, student_id, lessons)
     by_day: dict[date, list[DiaryLesson]] = defaultdict(list)

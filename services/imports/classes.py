@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import audit
-from services.imports.staff import Import, StaffNames, full_name
+from services.imports.staff import Import, StaffNames
 from services.imports.students import _CLASS
 from services.imports.tables import Problem, read_table
 from services.structure.models import ClassUnit, Person
@@ -72,4 +72,4 @@ async def export_rows(session: AsyncSession, on: date) -> list[list[str]]:
     """The school's classes with their class teachers, in the import's own columns."""
     rows = (await session.execute(select(ClassUnit, Person).outerjoin(Person, Person.id == ClassUnit.class_teacher_id)
                                   .order_by(ClassUnit.grade, ClassUnit.letter))).tuples()
-    return [[unit.name, full_name(teacher) if teacher else ""] for unit, teacher in rows]
+    return [[unit.name, teacher.full_name if teacher else ""] for unit, teacher in rows]

@@ -17,7 +17,7 @@ from sqlalchemy.orm import aliased
 
 from services import audit
 from services.imports.classes import parse_class
-from services.imports.staff import Import, _norm, full_name
+from services.imports.staff import Import, _norm
 from services.imports.tables import Problem, read_table
 from services.structure.models import ClassUnit, Enrollment, Guardianship, Person
 
@@ -50,7 +50,7 @@ async def check_guardians(session: AsyncSession, data: bytes, filename: str, *, 
             .join(ClassUnit, ClassUnit.id == Enrollment.class_unit_id)
             .where(Person.kind == "student", *_current(today)))).tuples():
         students.setdefault((grade, letter, _norm(person.last_name), _norm(person.first_name)), set()).add(person.id)
-    linked = {(student_id, _norm(full_name(g))) for student_id, g in (await session.execute(
+    linked = {(student_id, _norm(g.full_name)) for student_id, g in (await session.execute(
         select(Guardianship.student_id, Person).join(Person, Person.id == Guardianship.guardian_id))).tuples()}
     seen: dict[tuple[int, str], int] = {}
     for line, row in table.rows:

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services import audit
 from services.calendar.models import AcademicYear
 from services.imports.classes import parse_class
-from services.imports.staff import Import, StaffNames, full_name
+from services.imports.staff import Import, StaffNames
 from services.imports.tables import Problem, read_table
 from services.structure.models import ClassUnit, Person, StudyGroup, Subject, TeachingLoad
 
@@ -137,5 +137,5 @@ async def export_rows(session: AsyncSession, on: date) -> list[list[str]]:
         .outerjoin(StudyGroup, StudyGroup.id == TeachingLoad.group_id)
         .order_by(AcademicYear.start_date, Person.last_name, Person.first_name, Subject.name, ClassUnit.grade,
                   ClassUnit.letter, StudyGroup.name))).tuples()
-    return [[full_name(teacher), subject, unit.name if unit else "", group or "", hours_text(item.hours_per_week),
+    return [[teacher.full_name, subject, unit.name if unit else "", group or "", hours_text(item.hours_per_week),
              year] for item, teacher, subject, unit, group, year in rows]

@@ -45,10 +45,6 @@ def _norm(text: str) -> str:
     return text.lower().replace("ё", "е")
 
 
-def full_name(person: Person) -> str:
-    return " ".join(p for p in (person.last_name, person.first_name, person.middle_name) if p)
-
-
 class StaffNames:
     """The school's staff, found by «Фамилия Имя Отчество», «Фамилия Имя» or «Фамилия И.О.»."""
 
@@ -56,7 +52,7 @@ class StaffNames:
         self.keys: dict[str, set[int]] = {}
         for p in people:
             initials = p.first_name[:1] + "." + (p.middle_name[:1] + "." if p.middle_name else "")
-            for key in {full_name(p), f"{p.last_name} {p.first_name}", f"{p.last_name} {initials}"}:
+            for key in {p.full_name, f"{p.last_name} {p.first_name}", f"{p.last_name} {initials}"}:
                 self.keys.setdefault(_norm(key), set()).add(p.id)
 
     @classmethod

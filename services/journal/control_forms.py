@@ -65,14 +65,6 @@ def query_date(raw: str | None, default: date) -> date:
         return default
 
 
-def short_name(p: Person) -> str:
-    return f"{p.last_name} {p.first_name[:1]}." if p.first_name else p.last_name
-
-
-def full_name(p: Person) -> str:
-    return " ".join(x for x in (p.last_name, p.first_name, p.middle_name) if x)
-
-
 def moment(at: datetime | None, zone: str) -> str:
     return at.astimezone(ZoneInfo(zone)).strftime("%d.%m.%Y %H:%M") if at else ""
 
@@ -126,7 +118,7 @@ async def loads(session: AsyncSession, today: date) -> list[LoadItem]:
         query = query.where(TeachingLoad.academic_year_id == current)
     rows = await session.execute(query.order_by(AcademicYear.start_date.desc(), ClassUnit.grade, ClassUnit.letter,
                                                 StudyGroup.name, Subject.name, TeachingLoad.id))
-    return [LoadItem(i, _audience(g, ltr, grp), s, short_name(p), p.id, y)
+    return [LoadItem(i, _audience(g, ltr, grp), s, p.short_name, p.id, y)
             for i, g, ltr, grp, s, p, y in rows.tuples()]
 
 
@@ -159,7 +151,7 @@ async def lessons(session: AsyncSession, *, on_date: date | None = None,
         query = query.where(Lesson.id.in_(ids or [0]))
     rows = await session.execute(query.order_by(Lesson.on_date, Lesson.lesson_number, ClassUnit.grade,
                                                 ClassUnit.letter, Subject.name, Lesson.id))
-    return [LessonItem(x.id, x.on_date, x.lesson_number, s, _audience(g, ltr, grp), short_name(p) if p else "—",
+    return [LessonItem(x.id, x.on_date, x.lesson_number, s, _audience(g, ltr, grp), p.short_name if p else "—",
                        x.teaching_load_id, x.status == "cancelled")
             for x, g, ltr, grp, s, p in rows.tuples()]
 
@@ -188,7 +180,7 @@ async def lateness_report(session: AsyncSession, start: date, end: date, zone: s
     for indicator, on in found:
         person = people.get(indicator.teacher_id)
         entry = by_teacher.setdefault(indicator.teacher_id,
-                                      TeacherLateness(full_name(person) if person else "сотрудник"))
+                                      TeacherLateness(person.full_name if person else "сотрудник"))
         kind = LATENESS_NAMES.get(indicator.kind, indicator.kind)
         entry.counts[kind] = entry.counts.get(kind, 0) + 1
         lesson = titles.get(indicator.lesson_id)
@@ -215,7 +207,7 @@ async def grant_rows(session: AsyncSession) -> list[GrantRow]:
                   .scalars())
     titles = {x.id: x for x in await lessons(session, ids=[g.lesson_id for g in grants])}
     people = await staff(session)
-    return [GrantRow(short_name(people[g.teacher_id]) if g.teacher_id in people else "—",
+    return [GrantRow(people[g.teacher_id].short_name if g.teacher_id in people else "—",
                      titles[g.lesson_id].title + f" ({titles[g.lesson_id].teacher})" if g.lesson_id in titles else "—",
                      f"с {g.valid_from:%d.%m.%Y} по {g.valid_to:%d.%m.%Y}", g.reason) for g in grants]
 
@@ -241,7 +233,7 @@ async def permit_rows(session: AsyncSession, today: date) -> list[PermitRow]:
     items = {x.id: x for x in await loads(session, today)}
     periods = {p.id: p for p in (await session.execute(select(StudyPeriod))).scalars()}
     people = await staff(session)
-    return [PermitRow(short_name(people[p.teacher_id]) if p.teacher_id in people else "—",
+    return [PermitRow(people[p.teacher_id].short_name if p.teacher_id in people else "—",
                       items[p.teaching_load_id].title if p.teaching_load_id in items else f"№ {p.teaching_load_id}",
                       periods[p.study_period_id].name if p.study_period_id in periods else "—", p.valid_until,
                       p.reason) for p in permits]

@@ -94,7 +94,7 @@ class JournalControlPages(Controller):
             raise NotFoundException("Ученик не найден.")
         changes = await history.cell_history(session, lesson_id, student_id, school.id)
         return Template("journal/history.html", context={
-            "school": school, "student": cf.full_name(student), "subject": scope.subject.name,
+            "school": school, "student": student.full_name, "subject": scope.subject.name,
             "audience": scope.audience, "lesson": scope.lesson, "load_id": scope.load.id,
             "changes": [(cf.moment(c.at, school.time_zone), c) for c in changes]})
 
@@ -159,7 +159,7 @@ async def _grants_page(session: AsyncSession, school: SchoolRecord, on: date, *,
     today = school.today()
     return Template("journal/grants.html", status_code=status_code, context={
         "school": school, "on": on, "today": today, "lessons": await cf.lessons(session, on_date=on),
-        "staff": [(p.id, cf.short_name(p)) for p in (await cf.staff(session)).values()],
+        "staff": [(p.id, p.short_name) for p in (await cf.staff(session)).values()],
         "grants": await cf.grant_rows(session), "loads": await cf.loads(session, today),
         "closed_periods": await cf.closed_periods(session), "permits": await cf.permit_rows(session, today),
         "form": {}, "permit_form": {}, **context})

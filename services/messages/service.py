@@ -34,6 +34,7 @@ from services.structure.models import (
     Person,
     TeachingLoad,
 )
+from services.structure.names import short_name
 from tenants.registry import SchoolRecord
 
 SUBJECT_MAX = 200
@@ -108,10 +109,6 @@ class ThreadView:
 
 def person_name(person: Person) -> str:
     return " ".join(x for x in (person.last_name, person.first_name, person.middle_name) if x)
-
-
-def short_name(last: str, first: str) -> str:
-    return f"{last} {first[:1]}." if first else last
 
 
 def _me(principal: Principal) -> int:

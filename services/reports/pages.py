@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.diary.controllers import NO_STORE, week_of
 from services.identity.policy import Principal, provide_principal
-from services.journal.control_forms import full_name, short_name
 from services.reports import weekly
 from services.reports.controllers import CLASS
 from services.structure.models import ClassUnit, Enrollment, Person
@@ -93,10 +92,10 @@ class WeeklyReportPages(Controller):
                        (Enrollment.end_date.is_(None)) | (Enrollment.end_date >= on))
                 .order_by(Person.last_name, Person.first_name, Person.id))
             for class_id, person in rows.tuples():
-                students[class_id].append({"id": person.id, "name": full_name(person)})
+                students[class_id].append({"id": person.id, "name": person.full_name})
             heads = [u.class_teacher_id for u in units if u.class_teacher_id]
             if heads:
-                teachers = {p.id: short_name(p) for p in (await session.execute(
+                teachers = {p.id: p.short_name for p in (await session.execute(
                     select(Person).where(Person.id.in_(heads)))).scalars()}
         classes = [{"id": u.id, "name": u.name, "teacher": teachers.get(u.class_teacher_id or 0),
                     "students": students.get(u.id, [])} for u in units]

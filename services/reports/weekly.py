@@ -20,7 +20,6 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.diary import service as diary
-from services.journal.control_forms import full_name
 from services.structure.models import ClassUnit, Enrollment, Person
 from services.structure.repository import students_of_class_on
 
@@ -104,8 +103,8 @@ async def student_report(session: AsyncSession, school_name: str, person: Person
         unit = await class_of_week(session, person.id, monday, on)
     week = await diary.week(session, person.id, monday, person)
     subjects = await diary.subjects(session, person.id, on, None, person)
-    return StudentReport(school_name, full_name(person), unit[0].name if unit else None,
-                         full_name(unit[1]) if unit and unit[1] else None, week, subjects, today)
+    return StudentReport(school_name, person.full_name, unit[0].name if unit else None,
+                         unit[1].full_name if unit and unit[1] else None, week, subjects, today)
 
 
 async def class_reports(session: AsyncSession, school_name: str, unit: ClassUnit, monday: date,

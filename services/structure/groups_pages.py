@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.identity.policy import Principal, needs, provide_principal
 from services.structure import repository, service
-from services.structure.pages import Form, _date, _field, _full_name, _int, _required_date, _required_int
+from services.structure.pages import Form, _date, _field, _int, _required_date, _required_int
 from tenants.registry import SchoolRecord
 from tenants.routing import SCHOOL_DEPENDENCIES
 
@@ -104,6 +104,6 @@ async def _group_page(session: AsyncSession, school: SchoolRecord, principal: Pr
     return Template("structure/group.html", status_code=status_code, context={
         "school": school, "me": principal, "group": group, "kind": KIND_TITLES.get(group.kind, group.kind),
         "unit": unit, "subject": subject, "today": today,
-        "members": [(m, _full_name(people[m.student_id]) if m.student_id in people else "—") for m in members],
+        "members": [(m, people[m.student_id].full_name if m.student_id in people else "—") for m in members],
         "students": await repository.people(session, "student"), "candidates": candidates,
-        "full_name": _full_name, "ru_date": service.ru_date, "form": {}, **context})
+        "ru_date": service.ru_date, "form": {}, **context})

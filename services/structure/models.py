@@ -24,6 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from services.calendar import models as _calendar  # noqa: F401 - teaching_load refers to academic_year
 from services.db import SchoolBase
+from services.structure import names
 
 PERSON_KINDS = ("staff", "student", "guardian")
 
@@ -51,6 +52,14 @@ class Person(SchoolBase):
     middle_name: Mapped[str | None] = mapped_column(String(100))
     birth_date: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    @property
+    def full_name(self) -> str:
+        return names.full_name(self.last_name, self.first_name, self.middle_name)
+
+    @property
+    def short_name(self) -> str:
+        return names.short_name(self.last_name, self.first_name)
 
 
 class ClassUnit(SchoolBase):

@@ -70,10 +70,6 @@ def _required_date(data: dict[str, Any], key: str, label: str) -> date:
     return value
 
 
-def _full_name(person: Any) -> str:
-    return " ".join(x for x in (person.last_name, person.first_name, person.middle_name) if x)
-
-
 class SchoolPages(Controller):
     path = "/s/{school_slug:str}"
     include_in_schema = False
@@ -198,10 +194,10 @@ class SchoolPages(Controller):
         guardians = await repository.guardianships_of_student(session, student_id)
         people = await repository.people_by_id(session, [g.guardian_id for g in guardians])
         return Template("structure/student.html", context={
-            "school": school, "student": person, "name": _full_name(person), "classes": names,
+            "school": school, "student": person, "name": person.full_name, "classes": names,
             "movements": await repository.movements_of(session, student_id),
             "enrollments": await repository.enrollments_of(session, student_id),
-            "guardians": [(_full_name(people[g.guardian_id]), g.relation)
+            "guardians": [(people[g.guardian_id].full_name, g.relation)
                           for g in guardians if g.guardian_id in people],
             "titles": MOVEMENT_TITLES})
 
@@ -260,10 +256,10 @@ async def _classes_page(session: AsyncSession, school: SchoolRecord, principal: 
                         status_code: int = 200, **context: Any) -> Template:
     rows = await repository.classes_with_counts(session, school.today())
     staff = await repository.people(session, "staff")
-    teachers = {p.id: _full_name(p) for p in staff}
+    teachers = {p.id: p.full_name for p in staff}
     return Template("structure/classes.html", status_code=status_code, context={
         "school": school, "me": principal, "rows": rows, "staff": staff, "teachers": teachers,
-        "full_name": _full_name, "form": {}, **context})
+        "form": {}, **context})
 
 
 async def _class_page(session: AsyncSession, school: SchoolRecord, principal: Principal, class_id: int, *,
@@ -281,14 +277,14 @@ async def _class_page(session: AsyncSession, school: SchoolRecord, principal: Pr
         "current": current, "teacher": teacher, "staff": await repository.people(session, "staff"),
         "classes": [c for c in await repository.classes(session) if c.id != class_id],
         "unplaced": await repository.students_without_class(session),
-        "full_name": _full_name, **context})
+        **context})
 
 
 async def _staff_page(session: AsyncSession, school: SchoolRecord, principal: Principal, *,
                       status_code: int = 200, **context: Any) -> Template:
     return Template("structure/staff.html", status_code=status_code, context={
         "school": school, "me": principal, "staff": await repository.people(session, "staff"),
-        "full_name": _full_name, "form": {}, **context})
+        "form": {}, **context})
 
 
 async def _load_page(session: AsyncSession, school: SchoolRecord, principal: Principal, *, year_id: int | None,
@@ -299,7 +295,7 @@ async def _load_page(session: AsyncSession, school: SchoolRecord, principal: Pri
         year = await repository.year_on(session, school.today()) or (years[0] if years else None)
     items = await repository.loads(session, academic_year_id=year.id) if year else []
     staff = await repository.people(session, "staff")
-    teachers = {p.id: _full_name(p) for p in staff}
+    teachers = {p.id: p.full_name for p in staff}
     by_teacher: dict[int, list[Any]] = {}
     for item in items:
         by_teacher.setdefault(item.teacher_id, []).append(item)

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.identity.policy import Principal, needs, provide_principal
 from services.structure.models import ClassUnit, Person, StudyGroup, Subject, TeachingLoad
+from services.structure.names import short_name
 from services.timetable import service
 from services.timetable.models import Lesson, LessonChange
 from tenants.registry import SchoolRecord
@@ -24,10 +25,6 @@ from tenants.routing import SCHOOL_DEPENDENCIES
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 KINDS = {"substitution": "Замена", "cancellation": "Отмена", "room": "Другой кабинет", "extra": "Дополнительный урок"}
 STATUSES = {"planned": "по расписанию", "cancelled": "отменён"}
-
-
-def _name(last: str, first: str) -> str:
-    return f"{last} {first[:1]}." if first else last
 
 
 def _day(school: SchoolRecord, on: str | None) -> date:
@@ -60,7 +57,7 @@ async def _page(session: AsyncSession, school: SchoolRecord, day: date, status_c
 
     def who(person_id: int | None) -> str:
         person = staff.get(person_id or 0)
-        return _name(person.last_name, person.first_name) if person else "—"
+        return short_name(person.last_name, person.first_name) if person else "—"
 
     lessons = []
     for lesson, subject, grade, letter, group in rows:
@@ -83,11 +80,12 @@ async def _page(session: AsyncSession, school: SchoolRecord, day: date, status_c
         .outerjoin(ClassUnit, ClassUnit.id == func.coalesce(TeachingLoad.class_unit_id, StudyGroup.class_unit_id))
         .order_by(ClassUnit.grade, ClassUnit.letter, Subject.name)
     )).all()
-    load_titles = [{"id": i, "title": f"{g or ''}{ltr or ''} {s}{f' ({grp})' if grp else ''} — {_name(last, first)}"}
-                   for i, s, g, ltr, grp, last, first in loads]
+    load_titles = [
+        {"id": i, "title": f"{g or ''}{ltr or ''} {s}{f' ({grp})' if grp else ''} — {short_name(last, first)}"}
+        for i, s, g, ltr, grp, last, first in loads]
     return Template("timetable/day.html", status_code=status_code, context={
         "school": school, "day": day, "lessons": lessons, "loads": load_titles,
-        "staff": [{"id": p.id, "name": _name(p.last_name, p.first_name)} for p in staff.values()], **context})
+        "staff": [{"id": p.id, "name": short_name(p.last_name, p.first_name)} for p in staff.values()], **context})
 
 
 class DayPages(Controller):
