@@ -23,6 +23,7 @@ from services.access.models import AccessApplication, Consent, ErasureTask
 from services.access.service import AccessError
 from services.access.workdays import add_working_days
 from services.identity.models import Invite, Membership, PlatformAudit
+from services.notifications.models import NotificationSetting
 from services.runtime import Runtime
 from services.structure.models import Guardianship, Person
 from services.structure.names import full_name
@@ -143,6 +144,10 @@ async def erasure_tasks(session: AsyncSession, *, open_only: bool = True) -> lis
     return [(t, full_name(last, first, middle)) for t, last, first, middle in rows]
 
 
+PERSON_FIELDS = ("last_name", "first_name", "middle_name", "birth_date")
+APPLICANT_FIELDS = ("applicant_name", "contact_email", "contact_phone", "documents")
+
+
 async def carry_out(runtime: Runtime, school: SchoolRecord, task_id: int, *, actor_account_id: int) -> ErasureTask:
     """Destroy the person's data: the person record is anonymised (name, birth date), the guardianships removed,
     the applicant's name and contacts in their access applications erased; the task records who and when."""
@@ -169,10 +174,20 @@ async def carry_out(runtime: Runtime, school: SchoolRecord, task_id: int, *, act
         for app in apps:
             app.applicant_name, app.contact_email, app.contact_phone = ERASED_NAME, None, None
             app.documents = ERASED_NAME
+        setting = await session.get(NotificationSetting, person.id)
+        if setting is not None:
+            await session.delete(setting)
+        await session.flush()
+        # The audit log's earlier versions of these rows hold the same data: it goes there too.
+        redacted = await audit.redact(session, "person", {"id": person.id}, PERSON_FIELDS)
+        for app in apps:
+            redacted += await audit.redact(session, "access_application", {"id": app.id}, APPLICANT_FIELDS)
+        redacted += await audit.redact(session, "notification_setting", {"guardian_id": person.id}, ["email"])
         task.done_at = datetime.now(UTC)
         task.done_by_account_id = actor_account_id
         task.summary = (f"Обезличена запись о человеке; удалено связей с учениками: {len(links)}; "
-                        f"обезличено заявлений на доступ: {len(apps)}.")
+                        f"обезличено заявлений на доступ: {len(apps)}; "
+                        f"очищено записей журнала изменений: {redacted}.")
         await session.flush()
         return task
 

@@ -43,3 +43,6 @@ class AuditLog(SchoolBase):
     reverts_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("audit_log.id"), unique=True)
     prev_hash: Mapped[str] = mapped_column(CHAR(64))
     hash: Mapped[str] = mapped_column(CHAR(64))
+    redacted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """Set when an erasure removed personal fields from `before`/`after` (`services.audit.redact`); such an
+    entry can no longer be re-hashed and is verified by its links."""

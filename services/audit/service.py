@@ -45,7 +45,8 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import ARRAY, Column, ColumnElement, Table, event, inspect
+from sqlalchemy import ARRAY, Column, ColumnElement, Table, Text, case, cast, event, func, inspect, text, update
+from sqlalchemy.dialects.postgresql import array as sa_array
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
@@ -602,6 +603,35 @@ async def delete_rows(session: AsyncSession, model: type[SchoolBase] | Table, *w
     return len(rows)
 
 
+# --- erasure ---------------------------------------------------------------------------------------------
+
+
+def _without(column: Any, keys: Any) -> Any:
+    """The JSON object without `keys`; a JSON null (no row before an insert, after a delete) stays as it is."""
+    return case((func.jsonb_typeof(column) == "object", column.op("-")(keys)), else_=column)
+
+
+async def redact(session: AsyncSession, entity: str, key: Mapping[str, Any], fields: Sequence[str]) -> int:
+    """Remove `fields` from `before`/`after` of every entry about one row (R-SEC-5: an erased person's data is
+    destroyed in the log too); the entries keep their hashes and links and are marked `redacted_at`. Call after
+    the erasing writes were flushed, so their own entries are redacted as well. Returns how many entries."""
+    table = entity_table(entity)
+    unknown = set(fields) - set(table.c.keys())
+    if unknown or not fields or set(fields) & set(table.primary_key.columns.keys()):
+        raise ValueError(f"cannot redact {sorted(fields)} of {entity}: only non-key columns of the table")
+    await session.flush()
+    removed = cast(sa_array(list(fields)), ARRAY(Text))
+    # The flag lives until the end of this statement's transaction at most (a failure rolls it back with it).
+    await session.execute(text("SET LOCAL journal.audit_redaction = 'on'"))
+    result = await session.execute(
+        update(AuditLog).where(AuditLog.entity == entity, AuditLog.entity_key == to_json(dict(key)))
+        .values(before=_without(AuditLog.before, removed), after=_without(AuditLog.after, removed),
+                redacted_at=func.now())
+        .execution_options(audited=True, synchronize_session=False))
+    await session.execute(text("SET LOCAL journal.audit_redaction = 'off'"))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 # --- verification ------------------------------------------------------------------------------------------
 
 
@@ -622,7 +652,8 @@ async def verify_chain(session: AsyncSession) -> ChainReport:
     async for row in repository.stream_chain(session):
         checked += 1
         stored_prev, stored_hash = row.prev_hash.strip(), row.hash.strip()
-        if stored_prev != prev or entry_hash(stored_prev, dict(row._mapping)) != stored_hash:
+        rehash = row.redacted_at is None
+        if stored_prev != prev or (rehash and entry_hash(stored_prev, dict(row._mapping)) != stored_hash):
             broken.append(row.id)
         prev, head_id = stored_hash, row.id
     return ChainReport(checked, head_id, prev, broken)
@@ -728,6 +759,9 @@ async def revert(session: AsyncSession, audit_id: int, *, account_id: int | None
         raise RevertRefused(audit_id, "no such entry", "Запись журнала не найдена.")
     if log.reverts_id is not None:
         raise RevertOfRevert(audit_id, "the entry is itself a revert", "Эта запись сама является отменой.")
+    if log.redacted_at is not None:
+        raise RevertRefused(audit_id, "the entry was redacted by an erasure",
+                            "Данные этой записи уничтожены по отзыву согласия: отменить её нельзя.")
     try:
         table = entity_table(log.entity)
     except ValueError:

@@ -3,15 +3,19 @@ needs ends the parent's access and schedules the erasure within 10 working days;
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import insert, select
 
+from services import audit
 from services.access.consent_items import ACCESS_ITEMS, CONSENT_ITEMS
 from services.access.models import Consent
 from services.access.workdays import add_working_days
+from services.audit.models import AuditLog
 from services.db import Database
 from services.identity.models import Account, Invite, Membership
 from services.structure.models import Guardianship, Person
@@ -102,6 +106,15 @@ async def test_consent_given_and_revoked_per_item_and_revocation_ends_access_and
             "(данные удалены)", "", None, None)
         assert await session.get(Guardianship, (guardian_id, student_id)) is None
         assert await session.scalar(select(Consent.id).where(Consent.person_id == guardian_id).limit(1))
+        # The audit log's versions of the person row lost the name too, and the chain still verifies.
+        logged = list((await session.execute(select(AuditLog).where(
+            AuditLog.entity == "person", AuditLog.entity_key == {"id": guardian_id}))).scalars())
+        assert logged
+        assert all(log.redacted_at is not None for log in logged)
+        assert "Сидорова" not in json.dumps([(log.before, log.after) for log in logged], ensure_ascii=False)
+        assert await audit.verify(session) == []
+        with pytest.raises(audit.RevertRefused):
+            await audit.revert(session, logged[0].id, account_id=None, actor_label="system:tests", reason=None)
     assert (await admin.get(f"/api/v1/schools/{school.slug}/erasures")).json() == []
     again = await admin.post(f"/api/v1/schools/{school.slug}/erasures/{out['erasure']['id']}/done")
     assert again.status_code == 409

@@ -285,3 +285,31 @@ async def test_bookkeeping_tables_marked_not_audited_are_written_without_entries
     with pytest.raises(audit.ActorMissing):
         async with acting(db, school.schema, None) as session:
             session.add_all([NotificationMail(**mail), Person(kind="guardian", last_name="Б", first_name="В")])
+
+
+async def test_an_erasure_redacts_the_persons_entries_and_nothing_else_may_change(
+        db: Database, make_school: MakeSchool) -> None:
+    school = await make_school()
+    async with acting(db, school.schema, ADMIN) as session:
+        person = Person(kind="guardian", last_name="Сидорова", first_name="Елена")
+        session.add(person)
+    async with acting(db, school.schema, ADMIN) as session:
+        (await session.get(Person, person.id)).last_name = "Петрова"  # type: ignore[union-attr]
+    async with acting(db, school.schema, ADMIN) as session:
+        assert await audit.redact(session, "person", {"id": person.id}, ["last_name", "first_name"]) == 2
+    logged = [e for e in await entries(db, school) if e.entity == "person"]
+    assert all(e.redacted_at is not None for e in logged)
+    assert all("last_name" not in (e.before or {}) and "last_name" not in (e.after or {}) for e in logged)
+    assert logged[-1].after["kind"] == "guardian"  # what is not personal stays
+    async with db.transaction(school.schema) as session:
+        assert await audit.verify(session) == []
+    async with db.transaction(school.schema) as session:
+        # With the flag, only before/after may change, and only together with redacted_at.
+        await session.execute(text("SET LOCAL journal.audit_redaction = 'on'"))
+        forged = update(AuditLog).where(AuditLog.id == logged[0].id).values(
+            hash="0" * 64, redacted_at=datetime.now(UTC)).execution_options(audited=True)
+        with pytest.raises(DBAPIError):
+            await session.execute(forged)
+    with pytest.raises(ValueError, match="non-key"):
+        async with acting(db, school.schema, ADMIN) as session:
+            await audit.redact(session, "person", {"id": person.id}, ["id"])
