@@ -94,27 +94,41 @@ def permission_edit_problems(role: str, permission: str) -> list[str]:
     return []
 
 
+@dataclass(frozen=True, slots=True)
+class _Grant:
+    """The account's roles, person and granted permissions in one school."""
+
+    roles: frozenset[str]
+    person_id: int | None
+    permissions: set[str]
+
+
 async def _signed_in(connection: ASGIConnection[Any, Any, Any, Any], runtime: Runtime,
-                     idle_minutes: int | None = None) -> tuple[Account, str, SessionData]:
-    """The session's account; a school's own idle timeout applies on that school's routes (R-SEC-4)."""
+                     school: SchoolRecord | None) -> tuple[Account, str, SessionData, _Grant | None]:
+    """The session's account and, on a school's routes, its grant there — one statement for both; a school's own
+    idle timeout applies on that school's routes (R-SEC-4)."""
     sid = connection.cookies.get(COOKIE)
     if not sid:
         raise NotAuthorizedException("Войдите в систему.")
-    idle = idle_minutes or runtime.settings.security.session_idle_minutes
+    idle = (school.session_idle_minutes if school else None) or runtime.settings.security.session_idle_minutes
     data = await runtime.sessions.load(sid, idle_s=idle * 60)
     if data is None:
         raise NotAuthorizedException("Сеанс завершён. Войдите снова.")
-    async with runtime.db.platform_session() as session:
-        account = await session.get(Account, data.account_id)
+    grant = None
+    if school is None:
+        async with runtime.db.platform_session() as session:
+            account = await session.get(Account, data.account_id)
+    else:
+        account, grant = await _account_and_grant(runtime, school, data.account_id)
     if account is None or account.disabled_at is not None:
         await runtime.sessions.destroy(sid)
         raise NotAuthorizedException("Учётная запись заблокирована.")
-    return account, sid, data
+    return account, sid, data, grant
 
 
-async def _school_grant(runtime: Runtime, school: SchoolRecord, account_id: int) -> tuple[list[str], int | None,
-                                                                                         set[str]]:
-    """The account's roles, person and granted permissions in one school, in one round trip."""
+async def _account_and_grant(runtime: Runtime, school: SchoolRecord, account_id: int
+                             ) -> tuple[Account | None, _Grant]:
+    """The account with its roles, person and granted permissions in one school, in one round trip."""
     granted = (
         select(func.array_agg(func.distinct(RolePermission.permission)))
         .where(RolePermission.role == func.any(Membership.roles))
@@ -122,13 +136,14 @@ async def _school_grant(runtime: Runtime, school: SchoolRecord, account_id: int)
     )
     async with runtime.db.school_session(school.schema) as session:
         row = (await session.execute(
-            select(Membership.roles, Membership.person_id, granted)
-            .where(and_(Membership.account_id == account_id, Membership.school_id == school.id))
+            select(Account, Membership.roles, Membership.person_id, granted)
+            .outerjoin(Membership, and_(Membership.account_id == Account.id, Membership.school_id == school.id))
+            .where(Account.id == account_id)
         )).first()
     if row is None:
-        return [], None, set()
-    roles, person_id, permissions = row
-    return list(roles), person_id, set(permissions or ())
+        return None, _Grant(frozenset(), None, set())
+    account, roles, person_id, permissions = row
+    return account, _Grant(frozenset(roles or ()), person_id, set(permissions or ()))
 
 
 async def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
@@ -143,19 +158,18 @@ async def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: Bas
     school = None
     if policy == "school":
         school = await resolve_school(runtime, connection.path_params.get("school_slug", ""))
-    account, sid, data = await _signed_in(connection, runtime, school.session_idle_minutes if school else None)
+    account, sid, data, grant = await _signed_in(connection, runtime, school)
     principal = Principal(account.id, account.login, frozenset(account.platform_roles or ()),
                           account.must_change_password, sid, data)
     if school is not None:
         if account.must_change_password:
             raise PermissionDeniedException("Сначала смените пароль: это требование администратора.")
-        roles, person_id, granted = await _school_grant(runtime, school, account.id)
-        if not roles:
+        assert grant is not None
+        if not grant.roles:
             raise PermissionDeniedException("У вас нет доступа к этой школе.")
-        role_set = frozenset(roles)
         principal = Principal(
-            account.id, account.login, principal.platform_roles, False, sid, data, school, role_set,
-            allowed_permissions(role_set, granted), person_id,
+            account.id, account.login, principal.platform_roles, False, sid, data, school, grant.roles,
+            allowed_permissions(grant.roles, grant.permissions), grant.person_id,
         )
         if not any(principal.can(p) for p in route_permissions(handler.opt)):
             raise PermissionDeniedException("Недостаточно прав для этого действия.")
