@@ -7,7 +7,7 @@ from datetime import date, datetime
 import msgspec
 from litestar import Controller, get, post, put
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath
+from litestar.params import FromPath, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.access import consent as consents
@@ -131,7 +131,7 @@ class AccessController(Controller):
     @post("/access/applications", opt=needs("access.manage"), status_code=201,
           summary="Register a paper application")
     async def register(self, school: NamedDependency[SchoolRecord], runtime: NamedDependency[Runtime],
-                       principal: NamedDependency[Principal], data: ApplicationIn) -> ApplicationOut:
+                       principal: NamedDependency[Principal], data: JSONBody[ApplicationIn]) -> ApplicationOut:
         app = await service.register(runtime, school, service.ApplicationDraft(
             data.applicant_name.strip(), data.contact_email.strip(), data.contact_phone.strip(),
             data.child_name.strip(), data.child_class.strip(), data.child_birth_date, data.relationship.strip(),
@@ -148,7 +148,7 @@ class AccessController(Controller):
           response_headers={"Cache-Control": "no-store"})
     async def approve(self, app_id: FromPath[int], school: NamedDependency[SchoolRecord],
                       runtime: NamedDependency[Runtime], principal: NamedDependency[Principal],
-                      data: ApproveIn) -> ApplicationOut:
+                      data: JSONBody[ApproveIn]) -> ApplicationOut:
         decision = await service.approve(runtime, school, app_id, student_id=data.student_id,
                                          guardian_id=data.guardian_id, actor_account_id=principal.account_id)
         return _app_out(decision.application, school.today(), decision.code)
@@ -157,7 +157,7 @@ class AccessController(Controller):
           summary="Refuse for one of the listed reasons with a written answer")
     async def refuse(self, app_id: FromPath[int], school: NamedDependency[SchoolRecord],
                      runtime: NamedDependency[Runtime], principal: NamedDependency[Principal],
-                     data: RefuseIn) -> ApplicationOut:
+                     data: JSONBody[RefuseIn]) -> ApplicationOut:
         decision = await service.refuse(runtime, school, app_id, reason=data.reason, answer=data.answer,
                                         actor_account_id=principal.account_id)
         return _app_out(decision.application, school.today())
@@ -170,7 +170,7 @@ class AccessController(Controller):
     @put("/consents/{person_id:int}", opt=needs("access.manage"), summary="Give and revoke consent items")
     async def put_consents(self, person_id: FromPath[int], school: NamedDependency[SchoolRecord],
                            runtime: NamedDependency[Runtime], principal: NamedDependency[Principal],
-                           data: ConsentIn) -> ConsentChangeOut:
+                           data: JSONBody[ConsentIn]) -> ConsentChangeOut:
         change = await consents.record(runtime, school, person_id, given=data.given, revoked=data.revoked,
                                        actor_account_id=principal.account_id)
         return _change_out(change, school.today())

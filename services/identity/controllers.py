@@ -184,7 +184,7 @@ class SchoolAccessController(Controller):
         return SessionSettings(school.session_idle_minutes)
 
     @put("/settings/session", opt=needs("users.manage"), summary="Set the school's session idle timeout")
-    async def set_session_settings(self, data: SessionSettings, school: NamedDependency[SchoolRecord],
+    async def set_session_settings(self, data: JSONBody[SessionSettings], school: NamedDependency[SchoolRecord],
                                    runtime: NamedDependency[Runtime],
                                    principal: NamedDependency[Principal]) -> SessionSettings:
         minutes = data.idle_minutes

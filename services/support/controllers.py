@@ -9,7 +9,7 @@ from typing import Any
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath
+from litestar.params import FromPath, JSONBody
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -166,7 +166,7 @@ class SupportController(Controller):
 
     @post("/requests", opt=needs("school.view"), status_code=201, summary="File a support request")
     async def file(self, school: NamedDependency[SchoolRecord], runtime: NamedDependency[Runtime],
-                   principal: NamedDependency[Principal], data: SupportRequestIn) -> SupportRequestOut:
+                   principal: NamedDependency[Principal], data: JSONBody[SupportRequestIn]) -> SupportRequestOut:
         request = await service.file_support(runtime, school, account_id=principal.account_id,
                                              subject=data.subject, body=data.body)
         return _out(request, principal.login)
@@ -179,7 +179,7 @@ class SupportController(Controller):
           summary="Move a request along new → in_progress → done, with the answer")
     async def handle(self, request_id: FromPath[int], *, school: NamedDependency[SchoolRecord],
                      runtime: NamedDependency[Runtime], principal: NamedDependency[Principal],
-                     data: HandleIn) -> SupportRequestOut:
+                     data: JSONBody[HandleIn]) -> SupportRequestOut:
         return _out(await service.handle(runtime, school, request_id, status=data.status, answer=data.answer,
                                          actor_account_id=principal.account_id))
 
