@@ -21,7 +21,7 @@ from services import audit
 from services.access.consent_items import ACCESS_ITEMS, CONSENT_ITEMS, ERASURE_WORKING_DAYS
 from services.access.models import AccessApplication, Consent, ErasureTask
 from services.access.service import AccessError
-from services.access.workdays import add_working_days
+from services.calendar.service import add_working_days
 from services.identity.models import Invite, Membership, PlatformAudit
 from services.notifications.models import NotificationSetting
 from services.runtime import Runtime

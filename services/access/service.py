@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import audit
 from services.access.models import AccessApplication
-from services.access.workdays import add_working_days, age_on
+from services.access.workdays import age_on
+from services.calendar.service import add_working_days
 from services.errors import RuleError
 from services.identity import invites
 from services.identity.models import PlatformAudit

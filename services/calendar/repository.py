@@ -69,3 +69,10 @@ async def holiday_on(session: AsyncSession, grade: int, on: date) -> Holiday | N
     return (await session.scalars(
         select(Holiday).where(Holiday.grade_from <= grade, Holiday.grade_to >= grade,
                               Holiday.start_date <= on, Holiday.end_date >= on).limit(1))).first()
+
+
+async def school_wide_holidays(session: AsyncSession, after: date, until: date) -> list[tuple[date, date]]:
+    """(first, last day) of the holidays for every grade that end after `after` and start by `until`."""
+    rows = await session.execute(select(Holiday.start_date, Holiday.end_date).where(
+        Holiday.start_date <= until, Holiday.end_date > after, Holiday.grade_from <= 1, Holiday.grade_to >= 11))
+    return list(rows.tuples().all())

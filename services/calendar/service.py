@@ -334,3 +334,15 @@ async def school_days(session: AsyncSession, grade: int, start: date, end: date,
             days.append(day)
         day += timedelta(days=1)
     return days
+
+
+async def add_working_days(session: AsyncSession, start: date, days: int) -> date:
+    """The date `days` working days after `start` (`start` itself does not count): Monday to Friday, except the
+    school's holidays for every grade — the deadlines of applications and erasures (R-DRY-4, R-SEC-5)."""
+    spans = await repository.school_wide_holidays(session, start, start + timedelta(days=days * 3 + 60))
+    day, left = start, days
+    while left > 0:
+        day += timedelta(days=1)
+        if day.weekday() < 5 and not any(s <= day <= e for s, e in spans):
+            left -= 1
+    return day

@@ -15,14 +15,14 @@ from services.calendar.models import AcademicYear, StudyPeriod
 from services.calendar.service import ru_date
 from services.grading.models import GradeValue, WorkKind
 from services.grading.service import allowed_marks
-from services.identity.policy import may_write_closed_period, may_write_journal
+from services.identity.policy import may_write_journal
 from services.journal.models import FINAL_KINDS, FinalMark, Mark
 from services.journal.scope import (
     JournalError,
     JournalNotFound,
-    ReasonRequired,
     Writer,
     audience_name,
+    check_closed_period,
     check_value,
     load_grade,
     marks_allowed,
@@ -241,12 +241,7 @@ async def _check_open(session: AsyncSession, writer: Writer, load: TeachingLoad,
                       window: tuple[date, date], kind: str) -> None:
     """Final marks go in inside their window; a closed period only with the permission and a reason."""
     today = writer.school.today()
-    if period is not None and period.closed_at is not None:
-        if not await may_write_closed_period(writer.principal, session, load=load, period=period, today=today):
-            raise JournalError(f"Период «{period.name}» закрыт: исправления — только с разрешения заместителя "
-                               "директора.", status_code=403)
-        if writer.reason is None:
-            raise ReasonRequired(f"Период «{period.name}» закрыт: укажите причину исправления.")
+    if await check_closed_period(session, writer, load, period):
         note_reason(session, writer)
     elif not window[0] <= today <= window[1]:
         raise JournalError(f"Отметки ({KIND_NAMES[kind]}) ставятся с {ru_date(window[0])} по {ru_date(window[1])}.")

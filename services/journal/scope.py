@@ -129,15 +129,23 @@ async def check_may_write(session: AsyncSession, writer: Writer, scope: LessonSc
     if not await may_write_journal(principal, session, load=scope.load, on_date=scope.lesson.on_date):
         raise JournalError("Этот журнал вам недоступен для записи: урок не из вашей нагрузки, и доступа на замену "
                            "на эту дату нет.", status_code=403)
-    period = scope.period
-    if period is not None and period.closed_at is not None:
-        if not await may_write_closed_period(principal, session, load=scope.load, period=period,
-                                             today=writer.school.today()):
-            raise JournalError(f"Период «{period.name}» закрыт: исправления — только с разрешения заместителя "
-                               "директора.", status_code=403)
-        if writer.reason is None:
-            raise ReasonRequired(f"Период «{period.name}» закрыт: укажите причину исправления.")
+    await check_closed_period(session, writer, scope.load, scope.period)
     note_reason(session, writer)
+
+
+async def check_closed_period(session: AsyncSession, writer: Writer, load: TeachingLoad,
+                              period: StudyPeriod | None) -> bool:
+    """A closed period is corrected only with the deputy head's permission and a reason (R-JRN-4); True when the
+    period is closed (and the write may go on)."""
+    if period is None or period.closed_at is None:
+        return False
+    if not await may_write_closed_period(writer.principal, session, load=load, period=period,
+                                         today=writer.school.today()):
+        raise JournalError(f"Период «{period.name}» закрыт: исправления — только с разрешения заместителя "
+                           "директора.", status_code=403)
+    if writer.reason is None:
+        raise ReasonRequired(f"Период «{period.name}» закрыт: укажите причину исправления.")
+    return True
 
 
 def note_reason(session: AsyncSession, writer: Writer) -> None:

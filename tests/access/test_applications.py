@@ -14,7 +14,8 @@ from sqlalchemy import select
 from services import audit
 from services.access import service
 from services.access.models import AccessApplication
-from services.access.workdays import add_working_days, age_on
+from services.access.workdays import age_on
+from services.calendar.service import add_working_days
 from services.db import Database
 from services.identity.models import Invite, Membership
 from services.structure.models import Guardianship, Person

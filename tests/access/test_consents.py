@@ -14,8 +14,8 @@ from sqlalchemy import insert, select
 from services import audit
 from services.access.consent_items import ACCESS_ITEMS, CONSENT_ITEMS
 from services.access.models import Consent
-from services.access.workdays import add_working_days
 from services.audit.models import AuditLog
+from services.calendar.service import add_working_days
 from services.db import Database
 from services.identity.models import Account, Invite, Membership
 from services.structure.models import Guardianship, Person
