@@ -52,7 +52,8 @@ PERMISSIONS: dict[str, str] = {
     "messages.read": "Школьная почта: чтение своих сообщений",
     "messages.to_staff": "Школьная почта: писать сотрудникам школы",
     "messages.to_families": "Школьная почта: писать ученикам и родителям",
-    "messages.announce": "Объявления родителям класса",
+    "messages.announce": "Объявления родителям своего класса (классный руководитель)",
+    "messages.announce_all": "Объявления родителям любого класса",
     "surveys.answer": "Участие в опросах",
     "surveys.manage": "Создание опросов и просмотр результатов",
     "access.manage": "Заявления родителей на доступ, согласия на обработку персональных данных",
@@ -63,7 +64,8 @@ PERMISSIONS: dict[str, str] = {
 STAFF_ONLY = frozenset({
     "people.read", "structure.manage", "journal.read_own", "journal.read_class", "journal.read_all", "journal.write",
     "journal.correct_closed", "users.manage", "roles.manage", "invites.manage", "audit.read", "compromise.manage",
-    "messages.to_families", "messages.announce", "surveys.manage", "access.manage", "support.manage",
+    "messages.to_families", "messages.announce", "messages.announce_all", "surveys.manage", "access.manage",
+    "support.manage",
 })
 
 _STAFF_BASE = ("school.view", "structure.read", "messages.read", "messages.to_staff", "messages.to_families",
@@ -73,11 +75,11 @@ _FAMILY_BASE = ("school.view", "messages.read", "messages.to_staff", "surveys.an
 DEFAULT_ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "administrator": (*_STAFF_BASE, "people.read", "journal.read_all", "users.manage", "roles.manage",
                       "invites.manage", "audit.read", "compromise.manage", "structure.manage", "messages.announce",
-                      "surveys.manage", "access.manage", "support.manage"),
+                      "messages.announce_all", "surveys.manage", "access.manage", "support.manage"),
     "director": (*_STAFF_BASE, "people.read", "journal.read_all", "audit.read", "messages.announce",
-                 "surveys.manage"),
+                 "messages.announce_all", "surveys.manage"),
     "deputy_head": (*_STAFF_BASE, "people.read", "journal.read_all", "journal.correct_closed", "audit.read",
-                    "structure.manage", "messages.announce", "surveys.manage"),
+                    "structure.manage", "messages.announce", "messages.announce_all", "surveys.manage"),
     "teacher": (*_STAFF_BASE, "journal.read_own", "journal.write", "surveys.manage"),
     "class_teacher": (*_STAFF_BASE, "people.read", "journal.read_class", "messages.announce"),
     "secretary": (*_STAFF_BASE, "people.read", "invites.manage", "access.manage"),

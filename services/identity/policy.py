@@ -43,6 +43,12 @@ def needs(permission: str, *or_any_of: str) -> dict[str, Any]:
     return {"policy": "school", "permission": permission, "any_of": (permission, *or_any_of)}
 
 
+def announcing() -> dict[str, Any]:
+    """The policy of the announcement routes: to the classes one leads (`messages.announce`) or to any class
+    (`messages.announce_all`); `services.messages.service.announce_classes` lists which."""
+    return needs("messages.announce", "messages.announce_all")
+
+
 def journal_read() -> dict[str, Any]:
     """The policy of routes that show a journal: its teacher, its class teacher or the administration; the
     handler narrows it to the journals the caller may read (`may_read_journal`)."""

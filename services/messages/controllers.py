@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.files.storage import FileMissing, FileStorage, require_storage
-from services.identity.policy import Principal, needs, provide_principal
+from services.identity.policy import Principal, announcing, needs, provide_principal
 from services.messages import service
 from services.messages.models import MailMessage
 from services.messages.schemas import (
@@ -158,12 +158,12 @@ class MessagesController(Controller):
                                       uploads=await uploads(data, limit), storage=storage, max_bytes=limit)
         return SentOut(thread_id, message.id, len(await service.recipients_of(session, message.id)))
 
-    @get("/announcements/classes", opt=needs("messages.announce"), summary="Classes I may send announcements to")
+    @get("/announcements/classes", opt=announcing(), summary="Classes I may send announcements to")
     async def announce_classes(self, *, session: NamedDependency[AsyncSession],
                                principal: NamedDependency[Principal]) -> list[ClassOut]:
         return [ClassOut(c.id, c.name) for c in await service.announce_classes(session, principal)]
 
-    @post("/announcements", opt=needs("messages.announce"),
+    @post("/announcements", opt=announcing(),
           summary="An announcement to every parent of a class (multipart: class_unit_id, subject, body, files)")
     async def announce(self, *, data: MultiPart, session: NamedDependency[AsyncSession],
                        principal: NamedDependency[Principal], school: NamedDependency[SchoolRecord],

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.errors import RuleError
 from services.files.storage import FileStorage
-from services.identity.policy import Principal, needs, provide_principal
+from services.identity.policy import Principal, announcing, provide_principal
 from services.messages import service
 from services.messages.controllers import (
     READ,
@@ -85,7 +85,8 @@ class MessagePages(Controller):
             "school": school, "threads": await service.inbox(session, principal),
             "unread": await service.unread_count(session, principal), "linked": principal.person_id is not None,
             "may_write": principal.can("messages.to_staff") or principal.can("messages.to_families"),
-            "may_announce": principal.can("messages.announce") and not principal.is_family_only,
+            "may_announce": (principal.can("messages.announce") or principal.can("messages.announce_all"))
+            and not principal.is_family_only,
             "done": DONE.get(done or "")})
 
     @get("/threads/{thread_id:int}", opt=READ)
@@ -131,12 +132,12 @@ class MessagePages(Controller):
                                   form=_form(data))
         return Redirect(f"/s/{school.slug}/messages/threads/{thread.id}?done=sent", status_code=303)
 
-    @get("/announce", opt=needs("messages.announce"))
+    @get("/announce", opt=announcing())
     async def announce_form(self, *, school: NamedDependency[SchoolRecord], session: NamedDependency[AsyncSession],
                             principal: NamedDependency[Principal]) -> Template:
         return await _announce_page(session, school, principal)
 
-    @post("/announce", opt=needs("messages.announce"))
+    @post("/announce", opt=announcing())
     async def announce(self, *, school: NamedDependency[SchoolRecord], session: NamedDependency[AsyncSession],
                        principal: NamedDependency[Principal], data: MultiPart,
                        storage: NamedDependency[FileStorage | None], runtime: NamedDependency[Runtime]

@@ -41,7 +41,6 @@ SUBJECT_MAX = 200
 BODY_MAX = 20_000
 MAX_RECIPIENTS = 200
 MAX_FILES = 10
-ADMINISTRATION = frozenset({"administrator", "director", "deputy_head"})
 NO_PERSON = ("Ваша учётная запись не связана с карточкой человека в этой школе: школьная почта недоступна. "
              "Обратитесь к администратору школы.")
 
@@ -239,12 +238,13 @@ async def contacts(session: AsyncSession, principal: Principal, today: date) -> 
 
 
 async def announce_classes(session: AsyncSession, principal: Principal) -> list[ClassUnit]:
-    """The classes the principal may send announcements to: all for the administration, their own for a class
-    teacher."""
-    if not principal.can("messages.announce") or principal.is_family_only or principal.person_id is None:
+    """The classes the principal may send announcements to: every class with `messages.announce_all` (the
+    administration by default), the classes they lead with `messages.announce` (class teachers)."""
+    may_any = principal.can("messages.announce_all")
+    if not (may_any or principal.can("messages.announce")) or principal.is_family_only or principal.person_id is None:
         return []
     query = select(ClassUnit).order_by(ClassUnit.grade, ClassUnit.letter)
-    if not principal.roles & ADMINISTRATION:
+    if not may_any:
         query = query.where(ClassUnit.class_teacher_id == principal.person_id)
     return list((await session.execute(query)).scalars())
 

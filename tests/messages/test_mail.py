@@ -181,6 +181,31 @@ async def test_announcements_only_by_the_class_teacher_or_the_administration(
     assert len((await people.six_b_parent.get(mail.api("/threads"))).json()["threads"]) == 1
 
 
+async def test_announcing_to_any_class_is_a_permission_the_school_may_move(
+        db: Database, mail: MailSchool, people: MailClients) -> None:
+    """`messages.announce_all` is school data: taken from the deputy head, they reach no class (they lead none);
+    given to class teachers, the 5А class teacher reaches 6Б."""
+    from sqlalchemy import select
+
+    from services import audit
+    from services.identity.models import RolePermission
+
+    data = {"class_unit_id": str(mail.six_b), "subject": "Собрание", "body": "В среду."}
+    empty = [("files", ("", b"", ""))]
+    async with school_writes(db, mail.school.schema) as s:
+        grant = await s.scalar(select(RolePermission).where(RolePermission.role == "deputy_head",
+                                                            RolePermission.permission == "messages.announce_all"))
+        assert grant is not None
+        await s.delete(grant)
+        await audit.insert_rows(s, RolePermission, [{"role": "class_teacher", "permission": "messages.announce_all"}])
+    assert (await people.deputy.get(mail.api("/announcements/classes"))).json() == []
+    assert (await people.deputy.post(mail.api("/announcements"), data=data, files=empty)).status_code == 403
+    classes = (await people.class_teacher.get(mail.api("/announcements/classes"))).json()
+    assert {c["id"] for c in classes} >= {mail.five_a, mail.six_b}
+    sent = await people.class_teacher.post(mail.api("/announcements"), data=data, files=empty)
+    assert sent.status_code == 201, sent.text
+
+
 async def test_mail_pages(mail: MailSchool, people: MailClients) -> None:
     html = {"accept": "text/html"}
     compose = await people.class_teacher.get(f"/s/{mail.slug}/messages/new", headers=html)

@@ -135,6 +135,17 @@ async def mails(db: Database, schema: str) -> list[NotificationMail]:
         return list((await s.scalars(select(NotificationMail).order_by(NotificationMail.id))).all())
 
 
+async def sent_mails(db: Database, schema: str, count: int) -> list[NotificationMail]:
+    """The school's `count` letters once the worker has committed every one as sent. The SMTP server holds a
+    letter a moment before the worker's transaction marks its row, so a test waits for the row too."""
+
+    async def all_sent() -> list[NotificationMail] | None:
+        found = await mails(db, schema)
+        return found if len(found) == count and all(m.sent_at is not None for m in found) else None
+
+    return list(await eventually(all_sent, within=30, what=f"{count} letter(s) marked sent"))
+
+
 async def notifications(db: Database, schema: str) -> list[Notification]:
     async with db.transaction(schema) as s:
         return list((await s.scalars(select(Notification).order_by(Notification.id))).all())

@@ -4,7 +4,7 @@ clock (no worker: the service functions the actor calls)."""
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
@@ -71,7 +71,10 @@ async def test_the_fan_out_schedules_by_an_injected_clock_and_runs_once_per_even
     assert cell.status_code == 200
     event_id = random.randint(10**12, 10**13)
     payload = {"what": "mark", "lesson_id": journal.lessons["today"], "student_id": journal.students[0]}
-    night = msk(2026, 11, 23, 23, 30).astimezone(UTC)
+    # A night ahead of the real clock: the inbox (which reads the real time) must not show the row yet.
+    evening = datetime.combine(date.today() + timedelta(days=30), time(23, 30), tzinfo=MSK)
+    morning = (evening + timedelta(days=1)).replace(hour=7, minute=0)
+    night = evening.astimezone(UTC)
     for _ in range(2):  # a redelivered event adds nothing
         async with school_writes(db, journal.school.schema) as s:
             due_now = await service.notify_entry(s, school_id=journal.school.id, event_id=event_id,
@@ -82,14 +85,14 @@ async def test_the_fan_out_schedules_by_an_injected_clock_and_runs_once_per_even
         mail = await s.get(NotificationMail, row.mail_id)
         assert mail is not None
         assert (await s.scalar(select(func.count()).select_from(NotificationMail))) == 1
-    assert mail.due_at == msk(2026, 11, 24, 7, 0)
+    assert mail.due_at == morning
     assert mail.to_address == "mama@example.ru"
-    assert row.show_at == msk(2026, 11, 24, 18, 0)  # in-app daily: it shows at the digest time
+    assert row.show_at == morning.replace(hour=18)  # in-app daily: it shows at the digest time
     async with school_writes(db, journal.school.schema) as s:
-        assert await service.lease_due_mails(s, now=msk(2026, 11, 24, 6, 59)) == []
-        assert await service.lease_due_mails(s, now=msk(2026, 11, 24, 7, 0)) == [mail.id]
-        assert await service.lease_due_mails(s, now=msk(2026, 11, 24, 7, 1)) == []  # leased
-        assert await service.lease_due_mails(s, now=msk(2026, 11, 24, 7, 2, 1)) == [mail.id]  # lease over
+        assert await service.lease_due_mails(s, now=morning - timedelta(minutes=1)) == []
+        assert await service.lease_due_mails(s, now=morning) == [mail.id]
+        assert await service.lease_due_mails(s, now=morning + timedelta(minutes=1)) == []  # leased for 2 minutes
+        assert await service.lease_due_mails(s, now=morning + timedelta(minutes=2, seconds=1)) == [mail.id]
     assert service.backoff(1) == timedelta(seconds=30)
     assert service.backoff(3) == timedelta(minutes=2)
     assert service.backoff(40) == timedelta(hours=1)
