@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 from redis.asyncio import Redis
 
 from services.config import Settings
@@ -30,3 +31,8 @@ class Runtime:
 def provide_runtime(state: State) -> Runtime:
     runtime: Runtime = state.runtime
     return runtime
+
+
+def provide_storage(runtime: NamedDependency[Runtime]) -> FileStorage | None:
+    """The `storage` dependency of routes that keep files (homework, mail attachments)."""
+    return runtime.storage

@@ -7,7 +7,7 @@ from datetime import date, datetime
 import msgspec
 from litestar import Controller, get, post, put
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.access import consent as consents
@@ -123,7 +123,7 @@ class AccessController(Controller):
 
     @get("/access/applications", opt=needs("access.manage"), summary="Access applications (open ones first)")
     async def list_applications(self, school: NamedDependency[SchoolRecord], session: NamedDependency[AsyncSession],
-                                open_only: bool = False) -> list[ApplicationOut]:
+                                open_only: FromQuery[bool] = False) -> list[ApplicationOut]:
         today = school.today()
         found = await service.applications(session, open_only=open_only)
         return [_app_out(a, today) for a in found]
@@ -184,7 +184,7 @@ class AccessController(Controller):
 
     @get("/erasures", opt=needs("access.manage"), summary="Erasure tasks (open ones unless all=true)")
     async def erasures(self, school: NamedDependency[SchoolRecord], session: NamedDependency[AsyncSession],
-                       all: bool = False) -> list[ErasureOut]:
+                       all: FromQuery[bool] = False) -> list[ErasureOut]:
         today = school.today()
         return [_erasure_out(t, today) for t, _ in await consents.erasure_tasks(session, open_only=not all)]
 

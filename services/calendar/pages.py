@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from litestar import Controller, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath
+from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -90,7 +90,7 @@ class SetupPages(Controller):
 
     @get("/", opt=MANAGE)
     async def show(self, school: NamedDependency[SchoolRecord], session: NamedDependency[AsyncSession],
-                   year: int | None = None) -> Template:
+                   year: FromQuery[int | None] = None) -> Template:
         return await setup_page(session, school, year)
 
     async def _refused(self, session: AsyncSession, school: SchoolRecord, year_id: int | None,

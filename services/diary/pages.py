@@ -46,7 +46,7 @@ async def _week_context(session: AsyncSession, school: SchoolRecord, person: Per
     base = diary_url(school.slug, student_id)
     return {
         "school": school, "week": content, "version": version, "base": base, "today": school.today(),
-        "title": f"{_dm(content.monday)}–{content.saturday.strftime('%d.%m.%Y')}",
+        "title": f"{_dm(content.monday)}–{content.last_day.strftime('%d.%m.%Y')}",
         "previous": (monday - timedelta(days=7)).isoformat(), "next": (monday + timedelta(days=7)).isoformat(),
         "current": service.default_week(school.today()).isoformat(), "monday": monday.isoformat(),
         "version_url": live.version_url(school.slug, student_id, monday),

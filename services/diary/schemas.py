@@ -73,7 +73,8 @@ class WeekOut(msgspec.Struct, frozen=True):
     student_id: int
     student_name: str
     monday: date
-    saturday: date
+    last_day: date
+    """Saturday, or Sunday when a lesson falls on it."""
     previous_week: date
     next_week: date
     version: str
@@ -146,7 +147,7 @@ def week_out(slug: str, w: service.DiaryWeek, version: str) -> WeekOut:
             AbsenceOut(x.absence.status, x.absence.reason, x.absence.late_minutes, x.absence.label)
             if x.absence else None)
 
-    return WeekOut(w.student.id, full_name(w.student), w.monday, w.saturday, w.monday - timedelta(days=7),
+    return WeekOut(w.student.id, full_name(w.student), w.monday, w.last_day, w.monday - timedelta(days=7),
                    w.monday + timedelta(days=7), version,
                    [DayOut(d.on_date, d.weekday, [lesson(x) for x in d.lessons]) for d in w.days])
 

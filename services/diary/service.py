@@ -1,6 +1,6 @@
-"""Assembling a student's diary from the journal (R-DRY-1, R-DRY-3): a week Monday–Saturday, the subjects of a
-study period with the weighted average and the forecast mark, and the fingerprint of a week that an open diary
-page polls (R-DRY-2).
+"""Assembling a student's diary from the journal (R-DRY-1, R-DRY-3): a week Monday–Saturday (Sunday too when a
+lesson falls on it), the subjects of a study period with the weighted average and the forecast mark, and the
+fingerprint of a week that an open diary page polls (R-DRY-2).
 
 A week is a fixed handful of set queries whatever the number of lessons: the lessons (with subject and teacher),
 bells, records, changes, individual homework, files, marks and attendance. Nothing is cached: the diary reads the
@@ -59,6 +59,12 @@ class DiaryNotFound(LookupError):
 def week_start(day: date) -> date:
     """The Monday of the week `day` is in."""
     return day - timedelta(days=day.weekday())
+
+
+def week_end(monday: date) -> date:
+    """The Sunday of the week: Monday to Saturday are always shown, Sunday only when it has a lesson (an extra
+    lesson can fall on it), so every lesson with its marks is in some week."""
+    return monday + timedelta(days=6)
 
 
 def default_week(today: date) -> date:
@@ -143,8 +149,9 @@ class DiaryWeek:
     days: list[DiaryDay]
 
     @property
-    def saturday(self) -> date:
-        return self.monday + timedelta(days=5)
+    def last_day(self) -> date:
+        """Saturday, or Sunday when a lesson falls on it."""
+        return self.days[-1].on_date
 
 
 def _in_class_or_group(student_id: int) -> ColumnElement[bool]:
@@ -162,7 +169,7 @@ def _in_class_or_group(student_id: int) -> ColumnElement[bool]:
 
 def _week_lessons(student_id: int, monday: date) -> Select[tuple[int]]:
     return (select(Lesson.id).join(TeachingLoad, TeachingLoad.id == Lesson.teaching_load_id)
-            .where(Lesson.on_date.between(monday, monday + timedelta(days=5)),
+            .where(Lesson.on_date.between(monday, week_end(monday)),
                    _in_class_or_group(student_id)))
 
 
@@ -174,8 +181,9 @@ async def student(session: AsyncSession, student_id: int) -> Person:
 
 
 async def week(session: AsyncSession, student_id: int, day: date, person: Person | None = None) -> DiaryWeek:
-    """The student's lessons of the week containing `day`, Monday to Saturday, with everything the journal holds
-    about them for this student (`person`: the student's record when the caller has read it already)."""
+    """The student's lessons of the week containing `day`, Monday to Saturday (and Sunday if it has lessons),
+    with everything the journal holds about them for this student (`person`: the student's record when the caller
+    has read it already)."""
     person = person or await student(session, student_id)
     monday = week_start(day)
     teacher = aliased(Person)
@@ -184,7 +192,7 @@ async def week(session: AsyncSession, student_id: int, day: date, person: Person
         .join(TeachingLoad, TeachingLoad.id == Lesson.teaching_load_id)
         .join(Subject, Subject.id == TeachingLoad.subject_id)
         .outerjoin(teacher, teacher.id == Lesson.teacher_id)
-        .where(Lesson.on_date.between(monday, monday + timedelta(days=5)),
+        .where(Lesson.on_date.between(monday, week_end(monday)),
                _in_class_or_group(student_id))
         .order_by(Lesson.on_date, Lesson.lesson_number, Subject.name))).tuples().all()
     ids = [lesson.id for lesson, _, _ in rows]
@@ -202,7 +210,8 @@ async def week(session: AsyncSession, student_id: int, day: date, person: Person
     by_day: dict[date, list[DiaryLesson]] = defaultdict(list)
     for item in lessons.values():
         by_day[item.on_date].append(item)
-    days = [DiaryDay(monday + timedelta(days=n), by_day.get(monday + timedelta(days=n), [])) for n in range(6)]
+    shown = 7 if by_day.get(week_end(monday)) else 6
+    days = [DiaryDay(monday + timedelta(days=n), by_day.get(monday + timedelta(days=n), [])) for n in range(shown)]
     return DiaryWeek(person, monday, days)
 
 

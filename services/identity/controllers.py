@@ -8,7 +8,7 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post, put
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -157,7 +157,7 @@ class SchoolAccessController(Controller):
     @get("/users/{account_id:int}/changes", opt=needs("compromise.manage"),
          summary="Every change the member made in this school since T (default: since the recorded compromise)")
     async def changes(self, account_id: FromPath[int], school: NamedDependency[SchoolRecord],
-                      runtime: NamedDependency[Runtime], since: datetime | None = None) -> list[ChangeOut]:
+                      runtime: NamedDependency[Runtime], since: FromQuery[datetime | None] = None) -> list[ChangeOut]:
         start = await _since(runtime, account_id, since)
         return [ChangeOut(c.id, c.at, c.action, c.entity, c.entity_key, c.before, c.after, c.reverted_by)
                 for c in await compromise.changes(runtime, school, account_id, start)]
@@ -172,7 +172,7 @@ class SchoolAccessController(Controller):
           summary="Undo every change the member made in this school since T, newest first")
     async def revert_all(self, account_id: FromPath[int], school: NamedDependency[SchoolRecord],
                          runtime: NamedDependency[Runtime], principal: NamedDependency[Principal],
-                         since: datetime | None = None) -> RevertAllOut:
+                         since: FromQuery[datetime | None] = None) -> RevertAllOut:
         start = await _since(runtime, account_id, since)
         report = await compromise.revert_everything(runtime, school, account_id, start, principal.account_id)
         return RevertAllOut([entry for entry, _ in report.reverted],

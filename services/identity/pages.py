@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath
+from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 
@@ -60,7 +60,7 @@ class IdentityPages(Controller):
     dependencies = _DEPENDENCIES
 
     @get("/login", opt=PUBLIC)
-    async def login_form(self, runtime: NamedDependency[Runtime], next: str | None = None) -> Template:
+    async def login_form(self, runtime: NamedDependency[Runtime], next: FromQuery[str | None] = None) -> Template:
         return Template("identity/login.html", context={
             "next": safe_next(next) if next else "", "providers": await oidc_login.providers_for_login(runtime)})
 
@@ -78,7 +78,7 @@ class IdentityPages(Controller):
 
     @get("/login/oidc/{provider_id:int}", opt=PUBLIC)
     async def oidc_start(self, provider_id: FromPath[int], runtime: NamedDependency[Runtime],
-                         next: str | None = None) -> Response[Any]:
+                         next: FromQuery[str | None] = None) -> Response[Any]:
         try:
             url, token = await oidc_login.start(runtime, provider_id, safe_next(next))
         except oidc.OidcError as exc:

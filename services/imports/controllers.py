@@ -14,7 +14,7 @@ from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import ValidationException
-from litestar.params import Body
+from litestar.params import Body, FromQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.identity.policy import needs, provide_principal
@@ -92,7 +92,7 @@ class ImportController(Controller):
           summary="Check a students file (CSV or XLSX); with confirm=true and no problems, write all of it")
     async def import_students(self, session: NamedDependency[AsyncSession], school: NamedDependency[SchoolRecord],
                               data: Annotated[UploadFile, Body(media_type=RequestEncodingType.MULTI_PART)],
-                              confirm: bool = False) -> ImportOut:
+                              confirm: FromQuery[bool] = False) -> ImportOut:
         upload = await read_upload(data)
         if upload is None:
             return ImportOut(False, 0, [TOO_LARGE])
@@ -102,7 +102,7 @@ class ImportController(Controller):
 
     @get("/exports/students", opt=needs("people.read"), summary="Students enrolled today, as CSV or XLSX")
     async def export_students(self, session: NamedDependency[AsyncSession], school: NamedDependency[SchoolRecord],
-                              format: str = "csv") -> Response[bytes]:
+                              format: FromQuery[str] = "csv") -> Response[bytes]:
         if format not in ("csv", "xlsx"):
             raise ValidationException("Формат: csv или xlsx.")
         today = school.today()
@@ -116,55 +116,55 @@ class ImportController(Controller):
     @post("/imports/staff", opt=needs("structure.manage"), status_code=200,
           summary="Check a staff file (CSV or XLSX); with confirm=true and no problems, write all of it")
     async def import_staff(self, session: NamedDependency[AsyncSession], school: NamedDependency[SchoolRecord],
-                           data: UPLOAD, confirm: bool = False) -> TableOut:
+                           data: UPLOAD, confirm: FromQuery[bool] = False) -> TableOut:
         return await _import("staff", session, school, data, confirm)
 
     @post("/imports/classes", opt=needs("structure.manage"), status_code=200,
           summary="Check a classes file (CSV or XLSX); with confirm=true and no problems, write all of it")
     async def import_classes(self, session: NamedDependency[AsyncSession], school: NamedDependency[SchoolRecord],
-                             data: UPLOAD, confirm: bool = False) -> TableOut:
+                             data: UPLOAD, confirm: FromQuery[bool] = False) -> TableOut:
         return await _import("classes", session, school, data, confirm)
 
     @post("/imports/load", opt=needs("structure.manage"), status_code=200,
           summary="Check a teaching load file (CSV or XLSX); with confirm=true and no problems, write all of it")
     async def import_load(self, session: NamedDependency[AsyncSession], school: NamedDependency[SchoolRecord],
-                          data: UPLOAD, confirm: bool = False) -> TableOut:
+                          data: UPLOAD, confirm: FromQuery[bool] = False) -> TableOut:
         return await _import("load", session, school, data, confirm)
 
     @post("/imports/guardians", opt=needs("structure.manage"), status_code=200,
           summary="Check a guardians file (CSV or XLSX); with confirm=true and no problems, write all of it")
     async def import_guardians(self, session: NamedDependency[AsyncSession], school: NamedDependency[SchoolRecord],
-                               data: UPLOAD, confirm: bool = False) -> TableOut:
+                               data: UPLOAD, confirm: FromQuery[bool] = False) -> TableOut:
         return await _import("guardians", session, school, data, confirm)
 
     @get("/exports/staff", opt=needs("people.read"), summary="Staff, as CSV or XLSX")
     async def export_staff(self, session: NamedDependency[AsyncSession], school: NamedDependency[SchoolRecord],
-                           format: str = "csv") -> Response[bytes]:
+                           format: FromQuery[str] = "csv") -> Response[bytes]:
         return await _export("staff", session, school, format)
 
     @get("/exports/classes", opt=needs("people.read"), summary="Classes with class teachers, as CSV or XLSX")
     async def export_classes(self, session: NamedDependency[AsyncSession], school: NamedDependency[SchoolRecord],
-                             format: str = "csv") -> Response[bytes]:
+                             format: FromQuery[str] = "csv") -> Response[bytes]:
         return await _export("classes", session, school, format)
 
     @get("/exports/load", opt=needs("people.read"), summary="Teaching load of all years, as CSV or XLSX")
     async def export_load(self, session: NamedDependency[AsyncSession], school: NamedDependency[SchoolRecord],
-                          format: str = "csv") -> Response[bytes]:
+                          format: FromQuery[str] = "csv") -> Response[bytes]:
         return await _export("load", session, school, format)
 
     @get("/exports/guardians", opt=needs("people.read"),
          summary="Guardians of the students enrolled today, as CSV or XLSX")
     async def export_guardians(self, session: NamedDependency[AsyncSession], school: NamedDependency[SchoolRecord],
-                               format: str = "csv") -> Response[bytes]:
+                               format: FromQuery[str] = "csv") -> Response[bytes]:
         return await _export("guardians", session, school, format)
 
     @post("/imports/groups", opt=needs("structure.manage"), status_code=200,
           summary="Check a study groups file (CSV or XLSX); with confirm=true and no problems, write all of it")
     async def import_groups(self, session: NamedDependency[AsyncSession], school: NamedDependency[SchoolRecord],
-                            data: UPLOAD, confirm: bool = False) -> TableOut:
+                            data: UPLOAD, confirm: FromQuery[bool] = False) -> TableOut:
         return await _import("groups", session, school, data, confirm)
 
     @get("/exports/groups", opt=needs("people.read"), summary="Study groups with their members, as CSV or XLSX")
     async def export_groups(self, session: NamedDependency[AsyncSession], school: NamedDependency[SchoolRecord],
-                            format: str = "csv") -> Response[bytes]:
+                            format: FromQuery[str] = "csv") -> Response[bytes]:
         return await _export("groups", session, school, format)

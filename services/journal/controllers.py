@@ -10,7 +10,7 @@ from urllib.parse import quote
 from litestar import Controller, Response, delete, get, patch, post, put
 from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, JSONBody
+from litestar.params import Body, FromPath, FromQuery, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.errors import OutOfScope
@@ -57,7 +57,7 @@ from services.journal.views import (
     readable_load,
     sheet_out,
 )
-from services.runtime import Runtime
+from services.runtime import Runtime, provide_storage
 from tenants.registry import SchoolRecord
 from tenants.routing import SCHOOL_DEPENDENCIES
 
@@ -67,10 +67,6 @@ MultiPart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_
 
 def writer(principal: Principal, school: SchoolRecord, reason: str | None = None) -> Writer:
     return Writer(principal, school, clean_reason(reason))
-
-
-def provide_storage(runtime: Runtime) -> FileStorage | None:
-    return runtime.storage
 
 
 async def readable_lesson(principal: Principal, session: AsyncSession, lesson_id: int) -> queries.LessonView:
@@ -89,7 +85,7 @@ class JournalController(Controller):
 
     @get("/day", opt=READ, summary="My lessons of a day, with changes and substitutions")
     async def day(self, *, session: NamedDependency[AsyncSession], principal: NamedDependency[Principal],
-                  school: NamedDependency[SchoolRecord], on: date | None = None) -> list[DayLessonOut]:
+                  school: NamedDependency[SchoolRecord], on: FromQuery[date | None] = None) -> list[DayLessonOut]:
         if principal.person_id is None:
             return []
         return [day_out(x) for x in await queries.my_day(session, principal.person_id, on or school.today())]
@@ -103,7 +99,8 @@ class JournalController(Controller):
          summary="The journal page: students × lessons of a period, topics and homework")
     async def grid(self, *, load_id: FromPath[int], session: NamedDependency[AsyncSession],
                    principal: NamedDependency[Principal], school: NamedDependency[SchoolRecord],
-                   period_id: int | None = None, start: date | None = None, end: date | None = None) -> GridOut:
+                   period_id: FromQuery[int | None] = None, start: FromQuery[date | None] = None,
+                   end: FromQuery[date | None] = None) -> GridOut:
         load = await readable_load(principal, session, load_id)
         first, last, period = await grid_range(session, load, school.today(), period_id=period_id, start=start,
                                                end=end)
@@ -111,7 +108,8 @@ class JournalController(Controller):
 
     @get("/loads/{load_id:int}/finals", opt=READ,
          summary="Period marks: weighted average, suggested mark and entered marks per student")
-    async def final_sheet(self, *, load_id: FromPath[int], period_id: int, session: NamedDependency[AsyncSession],
+    async def final_sheet(self, *, load_id: FromPath[int], period_id: FromQuery[int],
+                          session: NamedDependency[AsyncSession],
                           principal: NamedDependency[Principal]) -> FinalSheetOut:
         await readable_load(principal, session, load_id)
         return sheet_out(await finals.final_sheet(session, load_id, period_id))
@@ -126,7 +124,8 @@ class JournalController(Controller):
                 for c in await history.cell_history(session, lesson_id, student_id, school.id)]
 
     @get("/lateness", opt=needs("journal.read_all"), summary="Timeliness indicators of lessons between two dates")
-    async def lateness(self, *, start: date, end: date, session: NamedDependency[AsyncSession]) -> list[LatenessOut]:
+    async def lateness(self, *, start: FromQuery[date], end: FromQuery[date],
+                       session: NamedDependency[AsyncSession]) -> list[LatenessOut]:
         return [LatenessOut(x.lesson_id, on, x.kind, x.teacher_id, x.due_at, x.done_at)
                 for x, on in await timeliness.lateness_between(session, start, end)]
 
@@ -226,7 +225,7 @@ class JournalController(Controller):
     @delete("/marks/{mark_id:int}", opt=needs("journal.write"), summary="Remove a mark", status_code=204)
     async def remove_mark(self, *, mark_id: FromPath[int], session: NamedDependency[AsyncSession],
                           principal: NamedDependency[Principal], school: NamedDependency[SchoolRecord],
-                          reason: str | None = None) -> None:
+                          reason: FromQuery[str | None] = None) -> None:
         await service.remove_mark(session, writer(principal, school, reason), mark_id)
 
     @put("/lessons/{lesson_id:int}/cells/{student_id:int}", opt=needs("journal.write"),

@@ -30,17 +30,13 @@ from services.messages.schemas import (
     ThreadOut,
     ThreadSummaryOut,
 )
-from services.runtime import Runtime
+from services.runtime import Runtime, provide_storage
 from tenants.registry import SchoolRecord
 from tenants.routing import SCHOOL_DEPENDENCIES
 
 MultiPart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 READ = needs("messages.read")
 WRITE = needs("messages.to_staff", "messages.to_families")
-
-
-def provide_storage(runtime: Runtime) -> FileStorage | None:
-    return runtime.storage
 
 
 def values(data: dict[str, Any], name: str) -> list[Any]:

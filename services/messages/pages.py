@@ -21,11 +21,10 @@ from services.messages.controllers import (
     MultiPart,
     attachment_url,
     person_ids,
-    provide_storage,
     text_field,
     uploads,
 )
-from services.runtime import Runtime
+from services.runtime import Runtime, provide_storage
 from tenants.registry import SchoolRecord
 from tenants.routing import SCHOOL_DEPENDENCIES
 

@@ -12,7 +12,7 @@ from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body, FromPath
+from litestar.params import Body, FromPath, FromQuery
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -53,7 +53,7 @@ class PlanController(Controller):
           summary="Check a КТП file (CSV or XLSX); with confirm=true and no problems, replace the plan")
     async def import_plan(self, load_id: FromPath[int], session: NamedDependency[AsyncSession],
                           data: Annotated[UploadFile, Body(media_type=RequestEncodingType.MULTI_PART)],
-                          confirm: bool = False) -> ImportOut:
+                          confirm: FromQuery[bool] = False) -> ImportOut:
         upload = await read_upload(data)
         if upload is None:
             return ImportOut(False, 0, [TOO_LARGE])
@@ -62,7 +62,7 @@ class PlanController(Controller):
 
     @get("/loads/{load_id:int}/plan", opt=needs("structure.read"), summary="The plan and its completion")
     async def plan(self, load_id: FromPath[int], session: NamedDependency[AsyncSession],
-                   school: NamedDependency[SchoolRecord], on_date: date | None = None) -> PlanOut:
+                   school: NamedDependency[SchoolRecord], on_date: FromQuery[date | None] = None) -> PlanOut:
         topics = (await session.execute(select(PlanTopic).where(PlanTopic.teaching_load_id == load_id)
                                         .order_by(PlanTopic.position))).scalars().all()
         today = school.today()

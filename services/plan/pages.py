@@ -9,7 +9,7 @@ from litestar import Controller, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body
+from litestar.params import Body, FromPath
 from litestar.response import Template
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -56,12 +56,12 @@ class PlanPages(Controller):
 
     @get("/{load_id:int}", opt=needs("structure.read"))
     async def plan(self, school: NamedDependency[SchoolRecord], session: NamedDependency[AsyncSession],
-                   load_id: int) -> Template:
+                   load_id: FromPath[int]) -> Template:
         return await _page(session, school, load_id)
 
     @post("/{load_id:int}", opt=needs("structure.manage"), status_code=200)
     async def upload(self, school: NamedDependency[SchoolRecord], session: NamedDependency[AsyncSession],
-                     load_id: int, data: MultiPart) -> Template:
+                     load_id: FromPath[int], data: MultiPart) -> Template:
         read = await read_upload(data.get("data"))
         if read is None:
             return await _page(session, school, load_id, status_code=400, problems=[TOO_LARGE])

@@ -70,11 +70,11 @@ async def class_of_week(session: AsyncSession, student_id: int, monday: date,
                         on: date) -> tuple[ClassUnit, Person | None] | None:
     """The class the student was in during the week (the one on `on` first, else the latest stay overlapping the
     week) and its class teacher."""
-    saturday = monday + timedelta(days=5)
+    sunday = diary.week_end(monday)
     row = (await session.execute(
         select(ClassUnit, Enrollment.start_date, Enrollment.end_date)
         .join(Enrollment, Enrollment.class_unit_id == ClassUnit.id)
-        .where(Enrollment.student_id == student_id, Enrollment.start_date <= saturday,
+        .where(Enrollment.student_id == student_id, Enrollment.start_date <= sunday,
                or_(Enrollment.end_date.is_(None), Enrollment.end_date >= monday))
         .order_by((Enrollment.start_date <= on).desc(), Enrollment.start_date.desc()).limit(1))).first()
     if row is None:
@@ -86,11 +86,11 @@ async def class_of_week(session: AsyncSession, student_id: int, monday: date,
 
 async def is_class_teacher_of_student(session: AsyncSession, person_id: int, student_id: int, monday: date) -> bool:
     """Whether `person_id` is the class teacher of a class the student belonged to on some day of the week."""
-    saturday = monday + timedelta(days=5)
+    sunday = diary.week_end(monday)
     found = await session.scalar(
         select(Enrollment.id).join(ClassUnit, ClassUnit.id == Enrollment.class_unit_id)
         .where(Enrollment.student_id == student_id, ClassUnit.class_teacher_id == person_id,
-               Enrollment.start_date <= saturday,
+               Enrollment.start_date <= sunday,
                or_(Enrollment.end_date.is_(None), Enrollment.end_date >= monday)).limit(1))
     return found is not None
 
@@ -218,14 +218,14 @@ def _line(pdf: Any, text: str, size: float = 9, style: str = "", height: float =
 def _draw_student(pdf: Any, report: StudentReport) -> None:
     week = report.week
     pdf.add_page()
-    pdf.footer_text = f"{report.student_name}, {_dmy(week.monday)}–{_dmy(week.saturday)}"
+    pdf.footer_text = f"{report.student_name}, {_dmy(week.monday)}–{_dmy(week.last_day)}"
     _line(pdf, report.school_name, 12, "B", 6)
     _line(pdf, TITLE, 10, "", 5.5)
     pdf.ln(1)
     _line(pdf, f"Ученик: {report.student_name}", 9.5)
     _line(pdf, f"Класс: {report.class_name or '—'}"
                + (f", классный руководитель: {report.class_teacher}" if report.class_teacher else ""), 9.5)
-    _line(pdf, f"Неделя: {_dmy(week.monday)} – {_dmy(week.saturday)}", 9.5)
+    _line(pdf, f"Неделя: {_dmy(week.monday)} – {_dmy(week.last_day)}", 9.5)
     pdf.ln(2)
 
     for day in week.days:

@@ -6,7 +6,7 @@ from datetime import date
 
 from litestar import Controller, get, post
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -86,7 +86,7 @@ class TimetableController(Controller):
         return GenerateOut(await service.generate_lessons(session, data.start, data.end))
 
     @get("/lessons", opt=needs("structure.read"), summary="Lessons of a day with their changes")
-    async def lessons(self, session: NamedDependency[AsyncSession], on_date: date) -> list[LessonOut]:
+    async def lessons(self, session: NamedDependency[AsyncSession], on_date: FromQuery[date]) -> list[LessonOut]:
         ids = list((await session.execute(select(Lesson.id).where(Lesson.on_date == on_date))).scalars())
         return await _lessons(session, ids)
 

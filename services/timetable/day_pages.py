@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from litestar import Controller, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, FromQuery
 from litestar.response import Template
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -95,12 +95,12 @@ class DayPages(Controller):
 
     @get("/", opt=needs("structure.read"))
     async def day(self, school: NamedDependency[SchoolRecord], session: NamedDependency[AsyncSession],
-                  on: str | None = None) -> Template:
+                  on: FromQuery[str | None] = None) -> Template:
         return await _page(session, school, _day(school, on))
 
     @post("/", opt=needs("structure.manage"), status_code=200)
     async def change(self, school: NamedDependency[SchoolRecord], session: NamedDependency[AsyncSession],
-                     principal: NamedDependency[Principal], data: Form, on: str | None = None) -> Template:
+                     principal: NamedDependency[Principal], data: Form, on: FromQuery[str | None] = None) -> Template:
         day = _day(school, on)
         action = str(data.get("action", ""))
         reason = str(data.get("reason", ""))

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from litestar import Controller, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, FromQuery
 from litestar.response import Template
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -63,12 +63,12 @@ class TimetablePages(Controller):
 
     @get("/", opt=needs("structure.read"))
     async def week(self, school: NamedDependency[SchoolRecord], session: NamedDependency[AsyncSession],
-                   class_id: int | None = None) -> Template:
+                   class_id: FromQuery[int | None] = None) -> Template:
         return await _page(session, school, class_id)
 
     @post("/", opt=needs("structure.manage"), status_code=200)
     async def add(self, school: NamedDependency[SchoolRecord], session: NamedDependency[AsyncSession], data: Form,
-                  class_id: int | None = None) -> Template:
+                  class_id: FromQuery[int | None] = None) -> Template:
         try:
             await service.add_entry(
                 session, teaching_load_id=int(data.get("teaching_load_id", 0)), weekday=int(data.get("weekday", 0)),
@@ -82,7 +82,7 @@ class TimetablePages(Controller):
 
     @post("/generate", opt=needs("structure.manage"), status_code=200)
     async def generate(self, school: NamedDependency[SchoolRecord], session: NamedDependency[AsyncSession],
-                       data: Form, class_id: int | None = None) -> Template:
+                       data: Form, class_id: FromQuery[int | None] = None) -> Template:
         try:
             created = await service.generate_lessons(session, date.fromisoformat(str(data.get("start", ""))),
                                                      date.fromisoformat(str(data.get("end", ""))))
