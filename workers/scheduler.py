@@ -6,6 +6,8 @@ Every 10 minutes (the first time shortly after start) it scans every active scho
 entries missing past their deadline (`scan_lateness`, R-REP-2).
 Every 30 s it composes the notification digests that are due and hands the due, unsent notification letters
 (new, past quiet hours, or failed earlier and past their backoff) to `notifications.send_mail` (R-COM-2).
+Every 6 hours (the first time a minute after start) it removes notifications older than 180 days
+(`notifications.purge_told`).
 Running two schedulers is safe (the relay locks rows with SKIP LOCKED); it only doubles the heartbeat events.
 """
 
@@ -51,10 +53,32 @@ LATENESS_FIRST_AFTER_S = 15
 LATENESS_DAYS = 3
 NOTIFY_EVERY_S = 30
 NOTIFY_FIRST_AFTER_S = 5
+PURGE_EVERY_S = 6 * 3600
+PURGE_FIRST_AFTER_S = 60
 
 
 MailSender = Callable[[int, int], object]
 """(school id, mail id) → queue the letter for `notifications.send_mail` (blocking: called in a thread)."""
+
+
+async def for_each_school(db: Database, what: str, work: Callable[[int, str, str], Awaitable[int]]) -> int:
+    """Run `work(school id, schema, time zone)` for every active school, each on its own; a failing school is
+    logged — only its id and the error's type: the message could quote the school's data — and skipped. The sum
+    of what the runs returned."""
+    async with db.transaction() as session:
+        schools = (await session.execute(
+            select(School.id, School.schema_name, School.time_zone)
+            .where(School.status == "active", School.schema_name.is_not(None)).order_by(School.id))).all()
+    total = failed = 0
+    for school_id, schema, time_zone in schools:
+        try:
+            total += await work(school_id, schema, time_zone)
+        except Exception as exc:
+            failed += 1
+            logger.warning("%s failed for school %s: %s", what, school_id, type(exc).__name__)
+    if failed:
+        logger.warning("%s: %d of %d schools failed", what, failed, len(schools))
+    return total
 
 
 async def notifications_for_school(db: Database, school_id: int, schema: str, time_zone: str, send: MailSender,
@@ -75,46 +99,42 @@ async def notifications_for_school(db: Database, school_id: int, schema: str, ti
 
 
 async def scan_notifications(db: Database, send: MailSender, *, now: datetime | None = None) -> int:
-    """`notifications_for_school` for every active school; a failing school is logged and skipped. How many
-    letters were queued."""
-    async with db.transaction() as session:
-        schools = (await session.execute(
-            select(School.id, School.schema_name, School.time_zone)
-            .where(School.status == "active", School.schema_name.is_not(None)).order_by(School.id))).all()
-    queued = 0
-    for school_id, schema, time_zone in schools:
-        try:
-            queued += len(await notifications_for_school(db, school_id, schema, time_zone, send, now=now))
-        except Exception as exc:
-            logger.warning("notifications pass failed for school %s: %s", school_id, type(exc).__name__)
-    return queued
+    """`notifications_for_school` for every active school; how many letters were queued."""
+
+    async def one(school_id: int, schema: str, time_zone: str) -> int:
+        return len(await notifications_for_school(db, school_id, schema, time_zone, send, now=now))
+
+    return await for_each_school(db, "notifications pass", one)
+
+
+async def purge_notifications(db: Database, *, now: datetime | None = None) -> int:
+    """`notifications.purge_told` in every active school; how many notifications were removed."""
+    moment = now or datetime.now(UTC)
+
+    async def one(_school_id: int, schema: str, _time_zone: str) -> int:
+        async with db.transaction(schema) as session:
+            audit.set_actor(session, audit.Actor.system("notifications"))
+            return await notifications.purge_told(session, now=moment)
+
+    return await for_each_school(db, "notifications purge", one)
 
 
 async def scan_lateness(db: Database, *, now: datetime | None = None) -> int:
     """Run `timeliness.detect_missing` for the previous `LATENESS_DAYS` local days of every active school, each
-    school in its own transaction; a failing school is logged and skipped. Idempotent; how many indicators were
-    added."""
-    async with db.transaction() as session:
-        schools = (await session.execute(
-            select(School.id, School.schema_name, School.time_zone)
-            .where(School.status == "active", School.schema_name.is_not(None)).order_by(School.id))).all()
+    school in its own transaction. Idempotent; how many indicators were added."""
     moment = now or datetime.now(UTC)
-    added = failed = 0
-    for school_id, schema, time_zone in schools:
-        try:
-            today = moment.astimezone(ZoneInfo(time_zone)).date()
-            async with db.transaction(schema) as session:
-                audit.set_actor(session, audit.Actor.system("timeliness"))
-                for back in range(LATENESS_DAYS, 0, -1):
-                    added += await timeliness.detect_missing(session, time_zone, today - timedelta(days=back),
-                                                             now=moment)
-        except Exception as exc:
-            # Only the school's id and the error's type: the message could quote the school's data.
-            failed += 1
-            logger.warning("lateness scan failed for school %s: %s", school_id, type(exc).__name__)
-    if failed:
-        logger.warning("lateness scan: %d of %d schools failed", failed, len(schools))
-    return added
+
+    async def one(_school_id: int, schema: str, time_zone: str) -> int:
+        today = moment.astimezone(ZoneInfo(time_zone)).date()
+        added = 0
+        async with db.transaction(schema) as session:
+            audit.set_actor(session, audit.Actor.system("timeliness"))
+            for back in range(LATENESS_DAYS, 0, -1):
+                added += await timeliness.detect_missing(session, time_zone, today - timedelta(days=back),
+                                                         now=moment)
+        return added
+
+    return await for_each_school(db, "lateness scan", one)
 
 
 class Jobs:
@@ -165,6 +185,15 @@ class Jobs:
         else:
             logger.info("lateness scan: %d indicators added", added)
 
+    async def purge(self) -> None:
+        try:
+            removed = await purge_notifications(self.db)
+        except Exception:
+            logger.exception("notifications purge failed")
+        else:
+            logger.info("notifications purge: %d notifications older than %d days removed", removed,
+                        notifications.RETENTION.days)
+
     async def notifications(self, send: MailSender) -> None:
         try:
             queued = await scan_notifications(self.db, send)
@@ -204,7 +233,9 @@ async def run(settings: Settings) -> None:
     scheduler.add_job(jobs.tracked(jobs.lateness), "interval", seconds=LATENESS_EVERY_S, id="lateness-scan",
                       name="lateness-scan", max_instances=1, coalesce=True,
                       next_run_time=now + timedelta(seconds=LATENESS_FIRST_AFTER_S))
-
+    scheduler.add_job(jobs.tracked(jobs.purge), "interval", seconds=PURGE_EVERY_S, id="notifications-purge",
+                      name="notifications-purge", max_instances=1, coalesce=True,
+                      next_run_time=now + timedelta(seconds=PURGE_FIRST_AFTER_S))
 
     def send_mail(school_id: int, mail_id: int) -> None:
         actors.send_mail.send(school_id=school_id, mail_id=mail_id)

@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import delete, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.errors import RuleError
@@ -333,3 +333,23 @@ async def mark_read(session: AsyncSession, guardian_id: int, notification_id: in
         row.read_at = now
         await session.flush()
     return True
+
+
+# --- retention -----------------------------------------------------------------------------------------------
+
+RETENTION = timedelta(days=180)
+"""How long what a parent was told (the inbox row and the letter, with the student's mark in them) is kept."""
+
+
+async def purge_told(session: AsyncSession, *, now: datetime) -> int:
+    """Forget notifications older than `RETENTION`, read or not, and their letters once sent. The journal keeps
+    the marks themselves; these rows only repeat them, and personal data is kept no longer than it serves. A letter
+    not sent yet keeps its notifications until it goes. How many notifications were removed."""
+    cutoff = now - RETENTION
+    sent = select(NotificationMail.id).where(NotificationMail.sent_at.is_not(None))
+    removed = await session.execute(delete(Notification).where(
+        Notification.created_at < cutoff, or_(Notification.mail_id.is_(None), Notification.mail_id.in_(sent))))
+    await session.execute(delete(NotificationMail).where(
+        NotificationMail.created_at < cutoff, NotificationMail.sent_at.is_not(None),
+        ~exists().where(Notification.mail_id == NotificationMail.id)))
+    return int(removed.rowcount or 0)  # type: ignore[attr-defined]

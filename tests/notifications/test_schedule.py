@@ -18,7 +18,7 @@ from services.structure.models import Guardianship, Person
 from tests.conftest import MakeSchool, school_writes
 from tests.journal import conftest as journal_fixtures
 from tests.journal.conftest import Clients, JournalSchool, build_journal_school
-from workers.scheduler import scan_notifications
+from workers.scheduler import purge_notifications, scan_notifications
 
 journal = journal_fixtures.journal
 people = journal_fixtures.people
@@ -205,3 +205,36 @@ async def test_the_scheduler_pass_covers_every_active_school_and_survives_a_fail
         async with db.transaction() as s:
             await s.execute(update(School).where(School.id == broken.school.id).values(time_zone="Europe/Moscow"))
     assert (journal.school.id, mail_id) in handed
+
+
+async def test_what_parents_were_told_is_forgotten_after_the_retention_period(
+        db: Database, journal: JournalSchool, people: Clients) -> None:
+    """Inbox rows and sent letters older than 180 days go; newer ones stay, and so does a letter not sent yet."""
+    settings = {"email": "mama@example.ru", "consent": True, "email_frequency": "each", "inapp_frequency": "each"}
+    assert (await people.parent.put(f"/api/v1/schools/{journal.slug}/notifications/settings",
+                                    json=settings)).status_code == 200
+    assert (await people.teacher.put(journal.api(f"/lessons/{journal.lessons['today']}/cells/"
+                                                 f"{journal.students[0]}"), json={"text": "5"})).status_code == 200
+    payload = {"what": "mark", "lesson_id": journal.lessons["today"], "student_id": journal.students[0]}
+    now = datetime.now(UTC)
+    moments = {"old, sent": now - timedelta(days=200), "old, unsent": now - timedelta(days=190),
+               "recent": now - timedelta(days=10)}
+    mails: dict[str, int] = {}
+    async with school_writes(db, journal.school.schema) as s:
+        for what, moment in moments.items():
+            [mails[what]] = await service.notify_entry(s, school_id=journal.school.id,
+                                                       event_id=random.randint(10**12, 10**13), payload=payload,
+                                                       time_zone="Europe/Moscow", now=moment)
+        await s.execute(update(NotificationMail).where(NotificationMail.id.in_([mails["old, sent"], mails["recent"]]))
+                        .values(sent_at=NotificationMail.created_at))
+
+    assert await purge_notifications(db, now=now) >= 1
+    async with school_writes(db, journal.school.schema) as s:
+        kept_mails = set((await s.scalars(select(NotificationMail.id).where(
+            NotificationMail.id.in_(mails.values())))).all())
+        kept_rows = set((await s.scalars(select(Notification.mail_id).where(
+            Notification.mail_id.in_(mails.values())))).all())
+    assert kept_mails == {mails["old, unsent"], mails["recent"]}
+    assert kept_rows == {mails["old, unsent"], mails["recent"]}
+    inbox = (await people.parent.get(f"/api/v1/schools/{journal.slug}/notifications/inbox")).json()
+    assert len(inbox) == 2  # the recent one and the one still waiting for its letter
