@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from services.calendar.models import AcademicYear, StudyPeriod
-from services.calendar.service import standard_layout
+from services.calendar.service import PeriodDraft, standard_layout
 from services.db import Database
 from services.structure.models import ClassUnit, Enrollment, Guardianship, Person, Subject, TeachingLoad
 from services.timetable import service as timetable
@@ -52,16 +52,37 @@ class JournalSchool:
         return f"/api/v1/schools/{self.school.slug}/journal{path}"
 
 
+def year_around(today: date) -> tuple[AcademicYear, list[PeriodDraft]]:
+    """The school year of `today` with the standard quarters, when quarter 2, 3 or 4 holds today and tomorrow and
+    the year holds the fixture's lessons (20 days back); otherwise — holidays between quarters, the summer, the
+    first quarter — a year made around today, with quarter 1 long over and today in quarter 3, so the suite runs
+    alike on any date (tests close quarter 1 without locking today)."""
+    start = date(today.year if today.month >= 9 else today.year - 1, 9, 1)
+    year = AcademicYear(name=f"{start.year}/{start.year + 1}", start_date=start, end_date=date(start.year + 1, 5, 31))
+    drafts = standard_layout(year, "quarters")
+    if year.start_date <= today - timedelta(days=20) and any(
+            d.kind == "quarter" and d.number > 1 and d.start_date <= today and today + timedelta(days=1) <= d.end_date
+            for d in drafts):
+        return year, drafts
+    day = today.toordinal()
+    bounds = [(-200, -121), (-120, -61), (-60, 40), (41, 100)]
+    quarters = [PeriodDraft("quarter", n, 1, 9, date.fromordinal(day + a), date.fromordinal(day + b))
+                for n, (a, b) in enumerate(bounds, 1)]
+    halves = [PeriodDraft("half", 1, 10, 11, quarters[0].start_date, quarters[1].end_date),
+              PeriodDraft("half", 2, 10, 11, quarters[2].start_date, quarters[3].end_date)]
+    made = AcademicYear(name=f"Учебный год {quarters[0].start_date.year}", start_date=quarters[0].start_date,
+                        end_date=quarters[3].end_date)
+    return made, quarters + halves
+
+
 async def build_journal_school(db: Database, make_school: MakeSchool) -> JournalSchool:
     school = await make_school()
     today = school_today(school)
     async with school_writes(db, school.schema) as s:
-        start = date(today.year if today.month >= 9 else today.year - 1, 9, 1)
-        year = AcademicYear(name=f"{start.year}/{start.year + 1}", start_date=start,
-                            end_date=date(start.year + 1, 5, 31))
+        year, drafts = year_around(today)
         s.add(year)
         await s.flush()
-        for draft in standard_layout(year, "quarters"):
+        for draft in drafts:
             s.add(StudyPeriod(academic_year_id=year.id, kind=draft.kind, number=draft.number, name=draft.name,
                               grade_from=draft.grade_from, grade_to=draft.grade_to, start_date=draft.start_date,
                               end_date=draft.end_date))
@@ -76,11 +97,11 @@ async def build_journal_school(db: Database, make_school: MakeSchool) -> Journal
         await s.flush()
         early = today - timedelta(days=20)
         s.add_all([
-            Enrollment(student_id=pupils[0].id, class_unit_id=five_a.id, start_date=start),
+            Enrollment(student_id=pupils[0].id, class_unit_id=five_a.id, start_date=year.start_date),
             Enrollment(student_id=pupils[1].id, class_unit_id=five_a.id, start_date=today - timedelta(days=10)),
-            Enrollment(student_id=pupils[2].id, class_unit_id=five_a.id, start_date=start,
+            Enrollment(student_id=pupils[2].id, class_unit_id=five_a.id, start_date=year.start_date,
                        end_date=today - timedelta(days=10)),
-            Enrollment(student_id=pupils[3].id, class_unit_id=one_a.id, start_date=start),
+            Enrollment(student_id=pupils[3].id, class_unit_id=one_a.id, start_date=year.start_date),
             Guardianship(guardian_id=parent.id, student_id=pupils[0].id),
         ])
         subject = {n: await s.scalar(select(Subject.id).where(Subject.name == n))
