@@ -7,7 +7,7 @@ user sees to the server's log.
 from __future__ import annotations
 
 import logging
-from http import HTTPStatus
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -92,7 +92,7 @@ def _wants_problem(request: Request[Any, Any, Any]) -> bool:
 
 
 def _title(status: int) -> str:
-    return _TITLES.get(status) or HTTPStatus(status).phrase
+    return _TITLES.get(status) or ("Запрос не выполнен" if status < 500 else "Ошибка на сервере")
 
 
 def problem_response(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -109,7 +109,13 @@ def problem_response(request: Request[Any, Any, Any], exc: Exception) -> Respons
         status, detail, problem_type, extra, errors = 500, "", "about:blank", None, None
     if status >= 500:
         log.error("request failed: %s", type(exc).__name__, exc_info=exc)
-    if not detail or detail == HTTPStatus(status).phrase:
+    missing = _MISSING.match(detail) if isinstance(exc, ValidationException) else None
+    if errors and not _RUSSIAN.search(detail):
+        detail = _invalid_parameters(errors)
+    elif missing:
+        detail = f"Не указан обязательный параметр запроса «{missing.group(1)}»."
+    elif not _RUSSIAN.search(detail):
+        # Litestar's own refusals speak English ("Not Found", "Method Not Allowed", …): people read Russian.
         detail = _default_detail(status)
     # Requests that match no route (404, 405) fail in the router, before the request id middleware runs.
     request_id = current_request_id() or new_request_id(request.headers.get("x-request-id"))
@@ -139,6 +145,17 @@ def problem_response(request: Request[Any, Any, Any], exc: Exception) -> Respons
     if extra:
         body.update({k: v for k, v in extra.items() if k not in body})
     return Response(content=body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+_RUSSIAN = re.compile(r"[А-Яа-яЁё]")
+_MISSING = re.compile(r"Missing required \w+ parameter '([^']+)'")  # Litestar's words for an absent parameter
+
+
+def _invalid_parameters(errors: list[Any]) -> str:
+    """A request Litestar could not read (a query parameter that is not a number, a date in a wrong form…)."""
+    names = sorted({str(e["key"]) for e in errors if isinstance(e, dict) and e.get("key")})
+    where = f": {', '.join(f'«{n}»' for n in names)}" if names else ""
+    return f"Неверное или пропущенное значение в запросе{where}. Проверьте адрес или данные формы."
 
 
 def _default_detail(status: int) -> str:

@@ -159,3 +159,23 @@ async def test_an_unexpected_failure_on_a_page_is_the_russian_500_page(
     assert "support-call-000123" in page
     assert response.headers["x-request-id"] == "support-call-000123"
     assert_no_internals(page, school.schema, "ProgrammingError", "UndefinedTable")
+
+
+async def test_a_malformed_parameter_is_explained_in_russian(make_school: MakeSchool, sign_in: SignIn) -> None:
+    """Litestar refuses what it cannot read in English ("Validation failed for GET …"); people get Russian, and
+    API clients still get the list of parameters at fault."""
+    school = await make_school()
+    teacher = await sign_in({school: ["teacher"]})
+    page = await teacher.get(f"/s/{school.slug}/timetable/", params={"class_id": "пятый"}, headers=HTML)
+    assert page.status_code == 400
+    assert page.headers["content-type"].startswith("text/html")
+    assert "Неверное или пропущенное значение в запросе: «class_id»" in page.text
+    assert "Validation failed" not in page.text
+
+    api = await teacher.get(f"/api/v1/schools/{school.slug}/lessons", params={"on_date": "вчера"})
+    body = assert_problem(api, 400)
+    assert body["detail"] == ("Неверное или пропущенное значение в запросе: «on_date». "
+                              "Проверьте адрес или данные формы.")
+    assert [e["key"] for e in body["errors"]] == ["on_date"]  # type: ignore[union-attr]
+    missing = await teacher.get(f"/api/v1/schools/{school.slug}/lessons")
+    assert "«on_date»" in str(assert_problem(missing, 400)["detail"])
