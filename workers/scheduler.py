@@ -177,31 +177,26 @@ class Jobs:
             logger.exception("could not write the heartbeat event")
 
     async def lateness(self) -> None:
-        try:
-            added = await scan_lateness(self.db)
-        except Exception:
-            # The school list could not be read (database down): the next pass tries again.
-            logger.exception("lateness scan failed")
-        else:
-            logger.info("lateness scan: %d indicators added", added)
+        await self._pass("lateness scan", scan_lateness(self.db), "%d indicators added")
 
     async def purge(self) -> None:
-        try:
-            removed = await purge_notifications(self.db)
-        except Exception:
-            logger.exception("notifications purge failed")
-        else:
-            logger.info("notifications purge: %d notifications older than %d days removed", removed,
-                        notifications.RETENTION.days)
+        await self._pass("notifications purge", purge_notifications(self.db),
+                         f"%d notifications older than {notifications.RETENTION.days} days removed")
 
     async def notifications(self, send: MailSender) -> None:
+        await self._pass("notifications pass", scan_notifications(self.db, send), "%d letters queued")
+
+    @staticmethod
+    async def _pass(what: str, scan: Awaitable[int], done: str) -> None:
+        """Run a pass over the schools; when even the school list can't be read (database down) it is logged and
+        the next tick tries again. A pass that did something says how much."""
         try:
-            queued = await scan_notifications(self.db, send)
+            count = await scan
         except Exception:
-            logger.exception("notifications pass failed")
+            logger.exception("%s failed", what)
         else:
-            if queued:
-                logger.info("notifications pass: %d letters queued", queued)
+            if count:
+                logger.info(f"{what}: {done}", count)
 
     async def _mark_alive(self) -> None:
         key = f"{self.settings.redis.namespace}:heartbeat:scheduler"
