@@ -1,4 +1,5 @@
-"""How fast the journal answers a class of teachers at once: the journal page, one mark, a class's attendance.
+"""How fast the journal answers a class of teachers at once: the journal page, one mark, a class's attendance;
+and what an open diary's polling costs.
 
     .venv/bin/python -m loadtests.journal_bench [--teachers 50] [--seconds 20] [--workers 1 2] [--profile]
 
@@ -15,6 +16,9 @@ processes by default), signs in one account per teacher through POST /login, and
                                                                  last one held), students in turn
   attendance  PUT  …/journal/lessons/{lesson}/attendance         30 entries, 3 absent with reasons, the absent
                                                                  ones move on each request so rows change
+  diary       GET  …/diary/students/{student}/version?week=…     the fingerprint an open diary asks for every
+                                                                 second (R-DRY-2); here asked by the class
+                                                                 teacher, students in turn
 
 Per scenario it prints requests, errors (non-2xx, with the first error body), p50/p95/p99 latency and requests
 per second. The load generator runs on the same machine as the server and PostgreSQL and shares its cores.
@@ -297,7 +301,8 @@ async def build_school(database_url: str, redis_url: str, teachers: int) -> Benc
                 account_id = await session.scalar(insert(Account).values(
                     login=teacher.login, password_hash=password_hash, platform_roles=[]).returning(Account.id))
                 await session.execute(insert(Membership).values(account_id=account_id, school_id=school.id,
-                                                                roles=["teacher"], person_id=teacher.person_id))
+                                                                roles=["teacher", "class_teacher"],
+                                                                person_id=teacher.person_id))
         return result
     finally:
         await db.dispose()
@@ -473,8 +478,15 @@ def scenarios(school: BenchSchool) -> dict[str, list[Request]]:
             return await http.put(f"{api}/lessons/{t.attendance_lesson}/attendance", json={"entries": entries})
         return request
 
+    def diary(t: Teacher) -> Request:
+        async def request(http: httpx.AsyncClient, n: int) -> httpx.Response:
+            student = t.students[n % len(t.students)]
+            return await http.get(f"/api/v1/schools/{school.slug}/diary/students/{student}/version",
+                                  params={"week": school.today.isoformat()})
+        return request
+
     return {"grid": [grid(t) for t in school.teachers], "mark": [mark(t) for t in school.teachers],
-            "attendance": [attendance(t) for t in school.teachers]}
+            "attendance": [attendance(t) for t in school.teachers], "diary": [diary(t) for t in school.teachers]}
 
 
 async def measure(url: str, school: BenchSchool, seconds: float, warmup: float, clients_n: int,  # noqa: PLR0917
