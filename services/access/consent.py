@@ -3,7 +3,9 @@ the erasure that must follow within 10 working days.
 
 Revoking an item of ACCESS_ITEMS (contact data, data about parents, their collection, storage and use) stops the
 processing the journal needs: the person's memberships in the school are removed, their unused invite codes
-withdrawn, every session of their accounts ended, and an erasure task is opened, due in 10 working days, on the
+withdrawn, the sessions of accounts left with no school at all ended (an account still in another school keeps
+signing in there: its access here ends with the membership, checked on every request), and an erasure task is
+opened, due in 10 working days, on the
 administrator's list until it is carried out. Carrying it out anonymises the person record, removes the
 guardianships and the contacts of their access applications, and records who did it and when.
 """
@@ -11,7 +13,7 @@ guardianships and the contacts of their access applications, and records who did
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from sqlalchemy import select
@@ -38,6 +40,8 @@ class ConsentChange:
     revoked: list[str]
     access_ended_accounts: list[int]
     erasure: ErasureTask | None
+    signed_out_accounts: list[int] = field(default_factory=list)
+    """Those of `access_ended_accounts` left with no school, whose sessions were ended."""
 
 
 async def _guardian(session: AsyncSession, person_id: int) -> Person:
@@ -114,10 +118,15 @@ async def record(runtime: Runtime, school: SchoolRecord, person_id: int, *, give
                                    created_by_account_id=actor_account_id)
                 session.add(task)
         await session.flush()
-    # After the commit: the sessions end only once nothing can roll the revocation back.
-    for account_id in ended:
+    # After the commit: the sessions end only once nothing can roll the revocation back, and only for accounts
+    # left with no school — a parent with a child in another school stays signed in there.
+    async with runtime.db.platform_session() as session:
+        kept = set((await session.scalars(select(Membership.account_id).where(
+            Membership.account_id.in_(ended)))).all()) if ended else set()
+    signed_out = [a for a in ended if a not in kept]
+    for account_id in signed_out:
         await runtime.sessions.destroy_all(account_id)
-    return ConsentChange(added, gone, ended, task)
+    return ConsentChange(added, gone, ended, task, signed_out)
 
 
 async def revoke_all(runtime: Runtime, school: SchoolRecord, person_id: int, *,

@@ -96,6 +96,7 @@ class ConsentChangeOut(msgspec.Struct, frozen=True):
     revoked: list[str]
     access_ended_accounts: list[int]
     erasure: ErasureOut | None
+    signed_out_accounts: list[int]
 
 
 def _app_out(app: AccessApplication, today: date, code: str | None = None) -> ApplicationOut:
@@ -198,4 +199,5 @@ class AccessController(Controller):
 
 def _change_out(change: consents.ConsentChange, today: date) -> ConsentChangeOut:
     return ConsentChangeOut(change.given, change.revoked, change.access_ended_accounts,
-                            _erasure_out(change.erasure, today) if change.erasure else None)
+                            _erasure_out(change.erasure, today) if change.erasure else None,
+                            change.signed_out_accounts)

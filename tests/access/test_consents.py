@@ -141,3 +141,27 @@ async def test_written_revocation_from_the_page_revokes_everything(
     page = await admin.get(f"/s/{school.slug}/admin/consents", headers=HTML)
     assert "Орлова Нина" in page.text
     assert "просрочено" not in page.text
+
+
+async def test_a_revocation_in_one_school_keeps_the_parent_signed_in_to_another(
+    db: Database, make_school: MakeSchool, sign_in: SignIn
+) -> None:
+    """Access ends in the school that recorded the revocation; the same account's session goes on in the school
+    of the parent's other child, so nothing there is interrupted."""
+    first, second = await make_school(), await make_school()
+    _, guardian = await add_student(db, first, "Сидоров", "Олег", date(2014, 5, 5), guardian=("Сидорова", "Елена"))
+    _, other = await add_student(db, second, "Сидорова", "Анна", date(2016, 3, 3), guardian=("Сидорова", "Елена"))
+    assert guardian is not None
+    assert other is not None
+    admin = await sign_in({first: ["administrator"]})
+    parent = await sign_in({first: ["parent"], second: ["parent"]}, person_ids={first: guardian, second: other})
+    for school in (first, second):
+        assert (await parent.get(f"/api/v1/schools/{school.slug}/notifications/settings")).status_code == 200
+
+    api = f"/api/v1/schools/{first.slug}/consents/{guardian}"
+    assert (await admin.put(api, json={"given": sorted(CONSENT_ITEMS)})).status_code == 200
+    out = (await admin.put(api, json={"revoked": ["1.3"]})).json()
+    assert len(out["access_ended_accounts"]) == 1
+    assert out["signed_out_accounts"] == []
+    assert (await parent.get(f"/api/v1/schools/{first.slug}/notifications/settings")).status_code == 403
+    assert (await parent.get(f"/api/v1/schools/{second.slug}/notifications/settings")).status_code == 200
