@@ -31,6 +31,7 @@ from services.calendar.pages import SetupPages
 from services.config import Settings, load_settings
 from services.db import Database, create_engine
 from services.diary.controllers import ChildrenController, DiaryController
+from services.diary.live import DiaryBus
 from services.diary.pages import ChildrenPages, DiaryPages
 from services.errors import problem_response
 from services.files.storage import storage_from_settings
@@ -134,10 +135,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
             settings, db, SchoolRegistry(db, settings.http.registry_ttl_s), redis,
             SessionStore(redis, namespace, settings.security.session_max_hours * 3600),
             LoginThrottle(redis, namespace), storage_from_settings(settings),
+            DiaryBus(settings.redis.url, namespace),
         )
+        app.state.runtime.diary.start()
         try:
             yield
         finally:
+            await app.state.runtime.diary.stop()
             if app.state.runtime.storage is not None:
                 app.state.runtime.storage.close()
             await redis.aclose()

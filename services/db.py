@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import os
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from sqlalchemy import MetaData
 from sqlalchemy.engine import URL, make_url
@@ -114,6 +115,20 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+_AFTER_COMMIT = "after_commit"
+
+
+def after_commit(session: AsyncSession, hook: Callable[[Any], None]) -> None:
+    """Run `hook(runtime)` once the request's transaction is committed (`tenants.routing`); never on a rollback.
+    For what must not happen unless the write stands, and must not hold it up (announcing it, say)."""
+    session.info.setdefault(_AFTER_COMMIT, []).append(hook)
+
+
+def run_after_commit(session: AsyncSession, runtime: Any) -> None:
+    for hook in session.info.pop(_AFTER_COMMIT, []):
+        hook(runtime)
 
 
 def quote_ident(name: str) -> str:

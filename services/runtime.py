@@ -10,6 +10,7 @@ from redis.asyncio import Redis
 
 from services.config import Settings
 from services.db import Database
+from services.diary.live import DiaryBus
 from services.files.storage import FileStorage
 from services.identity.sessions import SessionStore
 from services.identity.throttle import LoginThrottle
@@ -26,6 +27,8 @@ class Runtime:
     throttle: LoginThrottle
     storage: FileStorage | None = None
     """Object storage for files (homework); None when S3_ENDPOINT_URL is unset (uploads answer 503)."""
+    diary: DiaryBus | None = None
+    """Wakes open diaries when the journal changes (`services.diary.live`)."""
 
 
 def provide_runtime(state: State) -> Runtime:

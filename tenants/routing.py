@@ -15,6 +15,7 @@ from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import audit
+from services.db import run_after_commit
 from services.errors import SchoolNotFound, SchoolUnavailable
 from services.runtime import Runtime, provide_runtime
 from services.telemetry import bind_school
@@ -57,6 +58,7 @@ async def provide_school_session(
     try:
         yield session
         await session.commit()
+        run_after_commit(session, runtime)
     except BaseException:
         await session.rollback()
         raise

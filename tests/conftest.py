@@ -206,7 +206,7 @@ def app(settings: Settings, db: Database) -> Litestar:
 async def server_url(app: Litestar, settings: Settings) -> AsyncIterator[str]:
     """The app served by uvicorn on loopback, in the tests' own event loop, so tests can look inside it."""
     config = uvicorn.Config(app, host="127.0.0.1", port=settings.http.port, lifespan="on", log_config=None,
-                            access_log=False)
+                            access_log=False, timeout_graceful_shutdown=5)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:

@@ -133,6 +133,8 @@ def child_commands(settings: Settings) -> list[Child]:
         Child("API (uvicorn)", [
             python, "-m", "uvicorn", "services.app:create_app", "--factory",
             "--host", settings.http.host, "--port", str(settings.http.port), "--no-access-log",
+            # Open diaries hold event streams; a stop doesn't wait for them (browsers reconnect).
+            "--timeout-graceful-shutdown", "5",
         ]),
         Child("worker (dramatiq)", [python, "-m", "dramatiq", "workers.actors", "--processes", "1", "--threads", "4"]),
         Child("scheduler", [python, "-m", "workers.scheduler"]),

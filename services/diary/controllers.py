@@ -7,11 +7,12 @@ from datetime import date
 
 from litestar import Controller, Response, get
 from litestar.di import NamedDependency, Provide
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import NotFoundException, ServiceUnavailableException
 from litestar.params import FromPath, FromQuery
+from litestar.response import ServerSentEvent
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.diary import service
+from services.diary import live, service
 from services.diary.schemas import (
     ChildOut,
     SubjectsOut,
@@ -71,6 +72,21 @@ class DiaryController(Controller):
             raise OutOfScope("Дневник этого ученика вам недоступен.")
         return Response(VersionOut(await service.week_version(session, student_id, week_of(school, week))),
                         headers=NO_STORE)
+
+    @get("/changes", opt=READ, summary="Server-sent events of an open week: `changed` with the new fingerprint")
+    async def changes(self, *, student_id: FromPath[int], session: NamedDependency[AsyncSession],
+                      principal: NamedDependency[Principal], school: NamedDependency[SchoolRecord],
+                      runtime: NamedDependency[Runtime], week: FromQuery[date | None] = None) -> ServerSentEvent:
+        if not await may_read_student(principal, session, student_id):
+            raise OutOfScope("Дневник этого ученика вам недоступен.")
+        if runtime.diary is None:
+            raise ServiceUnavailableException("Автообновление дневника недоступно.")
+        monday = week_of(school, week)
+        version = await service.week_version(session, student_id, monday)
+        # The request's session closes before the stream starts: the stream reads in sessions of its own.
+        return ServerSentEvent(live.changes(runtime.diary, runtime.db, schema=school.schema, school_id=school.id,
+                                            student_id=student_id, monday=monday, version=version),
+                               headers={**NO_STORE, "X-Accel-Buffering": "no"})
 
     @get("/subjects", opt=READ,
          summary="Per subject of a period: marks, weighted average and how it is computed, forecast, final marks")

@@ -50,6 +50,7 @@ async def _week_context(session: AsyncSession, school: SchoolRecord, person: Per
         "previous": (monday - timedelta(days=7)).isoformat(), "next": (monday + timedelta(days=7)).isoformat(),
         "current": service.default_week(school.today()).isoformat(), "monday": monday.isoformat(),
         "version_url": live.version_url(school.slug, student_id, monday),
+        "changes_url": live.changes_url(school.slug, student_id, monday),
         "fragment_url": f"{base}/week?week={monday.isoformat()}",
         "file_url": lambda file_id: file_url(school.slug, file_id), "dm": _dm,
         "student_name": full_name(content.student), "poll_ms": live.POLL_MS, "idle_ms": live.IDLE_STOP_MS,

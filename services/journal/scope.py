@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services import audit
 from services.calendar.models import StudyPeriod
 from services.calendar.service import period_for, ru_date
+from services.diary import signals
 from services.errors import RuleError
 from services.grading.models import GradeValue
 from services.grading.service import allowed_marks
@@ -202,6 +203,7 @@ async def saved_many(session: AsyncSession, writer: Writer, what: str, lesson_id
     """`saved` for several students of one lesson: one multi-row statement instead of one per student."""
     await add_events(session, topic=ENTRY_SAVED, school_id=writer.school.id, payloads=[
         {"what": what, "lesson_id": lesson_id, "student_id": student_id} for student_id in student_ids])
+    signals.touched(session, writer.school.id, student_ids)
 
 
 async def marks_allowed(session: AsyncSession, subject: Subject, grade: int, *, special: bool) -> list[GradeValue]:
@@ -225,3 +227,5 @@ async def saved(session: AsyncSession, writer: Writer, what: str, **payload: int
     """Every journal write puts its event in the outbox, in the write's own transaction (ARCHITECTURE.md)."""
     await add_event(session, topic=ENTRY_SAVED, school_id=writer.school.id,
                     payload={"what": what, **{k: v for k, v in payload.items() if v is not None}})
+    student_id = payload.get("student_id")
+    signals.touched(session, writer.school.id, [student_id if isinstance(student_id, int) else None])
