@@ -8,6 +8,7 @@ translation happens when SQL is compiled, so nothing about the school stays on a
 
 from __future__ import annotations
 
+import logging
 import os
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
@@ -127,8 +128,13 @@ def after_commit(session: AsyncSession, hook: Callable[[Any], None]) -> None:
 
 
 def run_after_commit(session: AsyncSession, runtime: Any) -> None:
+    """The hooks of a committed session. A failing hook is logged and skipped: the write stands, and its answer
+    must say so."""
     for hook in session.info.pop(_AFTER_COMMIT, []):
-        hook(runtime)
+        try:
+            hook(runtime)
+        except Exception as exc:
+            logging.getLogger(__name__).warning("after-commit hook failed: %s", type(exc).__name__)
 
 
 def quote_ident(name: str) -> str:
