@@ -40,12 +40,9 @@ DOWN_RECHECK_S = 1.0
 STREAM_S = 10 * 60.0
 
 
-def version_url(slug: str, student_id: int, monday: date) -> str:
-    return f"/api/v1/schools/{slug}/diary/students/{student_id}/version?week={monday.isoformat()}"
-
-
-def changes_url(slug: str, student_id: int, monday: date) -> str:
-    return f"/api/v1/schools/{slug}/diary/students/{student_id}/changes?week={monday.isoformat()}"
+def week_api_url(slug: str, student_id: int, monday: date, what: str) -> str:
+    """`what` of an open week: `changes` (the event stream) or `version` (the fingerprint, for polling)."""
+    return f"/api/v1/schools/{slug}/diary/students/{student_id}/{what}?week={monday.isoformat()}"
 
 
 @dataclass(eq=False)
@@ -115,7 +112,6 @@ class DiaryBus:
                 if self.connected:
                     logger.warning("diary subscription lost: %s; open diaries re-read every second",
                                    type(exc).__name__)
-                self.connected = False
                 await asyncio.sleep(1.0)
             finally:
                 self.connected = False
